@@ -1,0 +1,124 @@
+/*
+ * ftcp_opts.h — compile-time defaults for struct ftcp_config.
+ *
+ * Each default may be overridden by defining it before this header is seen
+ * (e.g. -DFTCP_DEFAULT_MAX_SOCKETS=16 for a small MCU). The run-time
+ * configuration starts from these values (ftcp_config_defaults) and is
+ * checked by ftcp_config_validate; the static assertions at the bottom catch
+ * impossible defaults at build time.
+ */
+#ifndef FTCP_OPTS_H
+#define FTCP_OPTS_H
+
+/* Socket table size: the most sockets (of any protocol) open at once. */
+#ifndef FTCP_DEFAULT_MAX_SOCKETS
+#define FTCP_DEFAULT_MAX_SOCKETS 64
+#endif
+
+/* Receive buffers handed to sockets as they open (UDP: a datagram fifo;
+ * TCP: the byte queue). Running out makes the open fail with ENOBUFS. The
+ * size must be a power of two. */
+#ifndef FTCP_DEFAULT_RX_BUFFERS
+#define FTCP_DEFAULT_RX_BUFFERS 64
+#endif
+#ifndef FTCP_DEFAULT_RX_BUFFER_SIZE
+#define FTCP_DEFAULT_RX_BUFFER_SIZE 65536
+#endif
+
+/* Bytes of the stack's transmit frame fifo, where ARP, ICMP and UDP frames
+ * wait for the device. A power of two. */
+#ifndef FTCP_DEFAULT_TX_FIFO_SIZE
+#define FTCP_DEFAULT_TX_FIFO_SIZE 65536
+#endif
+
+/* Frame slots (each one MTU-sized frame) holding frames whose next hop is
+ * still resolving, and how many of them one neighbour may use at once
+ * (RFC 1122 2.3.2.2 asks for at least one). */
+#ifndef FTCP_DEFAULT_ARP_HOLD_FRAMES
+#define FTCP_DEFAULT_ARP_HOLD_FRAMES 16
+#endif
+#ifndef FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR
+#define FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR 4
+#endif
+
+/* ARP cache entries; how long an answer is trusted before it is refreshed;
+ * the interval between requests; requests before giving up. */
+#ifndef FTCP_DEFAULT_ARP_CACHE_SIZE
+#define FTCP_DEFAULT_ARP_CACHE_SIZE 64
+#endif
+#ifndef FTCP_DEFAULT_ARP_REACHABLE_US
+#define FTCP_DEFAULT_ARP_REACHABLE_US (60u * 1000000u)
+#endif
+#ifndef FTCP_DEFAULT_ARP_RETRY_US
+#define FTCP_DEFAULT_ARP_RETRY_US 1000000u
+#endif
+#ifndef FTCP_DEFAULT_ARP_RETRIES
+#define FTCP_DEFAULT_ARP_RETRIES 3
+#endif
+/* Gratuitous ARP announcements sent at start (RFC 5227 2.3 sends two). */
+#ifndef FTCP_DEFAULT_ARP_ANNOUNCE
+#define FTCP_DEFAULT_ARP_ANNOUNCE 2
+#endif
+
+/* Buckets of each demultiplexing hash table; a power of two. */
+#ifndef FTCP_DEFAULT_DEMUX_BUCKETS
+#define FTCP_DEFAULT_DEMUX_BUCKETS 256
+#endif
+
+/* TTL of packets we send (RFC 1700 recommends 64). */
+#ifndef FTCP_DEFAULT_IP_TTL
+#define FTCP_DEFAULT_IP_TTL 64
+#endif
+
+/* ICMP error rate limit (RFC 1812 4.3.2.8): a token bucket refilled at this
+ * many messages per second, holding at most the burst. */
+#ifndef FTCP_DEFAULT_ICMP_RATE
+#define FTCP_DEFAULT_ICMP_RATE 1000
+#endif
+#ifndef FTCP_DEFAULT_ICMP_BURST
+#define FTCP_DEFAULT_ICMP_BURST 50
+#endif
+
+/* Frames taken from / given to the device per poll step. */
+#ifndef FTCP_DEFAULT_RX_BURST
+#define FTCP_DEFAULT_RX_BURST 32
+#endif
+#ifndef FTCP_DEFAULT_TX_BURST
+#define FTCP_DEFAULT_TX_BURST 32
+#endif
+
+/* Largest IPv4 packet the stack sends or expects, without the Ethernet
+ * header. The device must support at least this much. */
+#ifndef FTCP_DEFAULT_MTU
+#define FTCP_DEFAULT_MTU 1500
+#endif
+
+/* Ephemeral port range (RFC 6335 suggests 49152-65535). */
+#ifndef FTCP_DEFAULT_EPHEMERAL_LO
+#define FTCP_DEFAULT_EPHEMERAL_LO 49152
+#endif
+#ifndef FTCP_DEFAULT_EPHEMERAL_HI
+#define FTCP_DEFAULT_EPHEMERAL_HI 65535
+#endif
+
+#define FTCP_MAX_BURST 256
+
+_Static_assert(FTCP_DEFAULT_MAX_SOCKETS > 0, "FTCP_DEFAULT_MAX_SOCKETS");
+_Static_assert((FTCP_DEFAULT_RX_BUFFER_SIZE & (FTCP_DEFAULT_RX_BUFFER_SIZE - 1)) == 0,
+               "FTCP_DEFAULT_RX_BUFFER_SIZE must be a power of two");
+_Static_assert((FTCP_DEFAULT_TX_FIFO_SIZE & (FTCP_DEFAULT_TX_FIFO_SIZE - 1)) == 0,
+               "FTCP_DEFAULT_TX_FIFO_SIZE must be a power of two");
+_Static_assert(FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR >= 1 &&
+               FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR <= FTCP_DEFAULT_ARP_HOLD_FRAMES,
+               "FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR must be 1..ARP_HOLD_FRAMES");
+_Static_assert((FTCP_DEFAULT_DEMUX_BUCKETS & (FTCP_DEFAULT_DEMUX_BUCKETS - 1)) == 0,
+               "FTCP_DEFAULT_DEMUX_BUCKETS must be a power of two");
+_Static_assert(FTCP_DEFAULT_RX_BURST > 0 && FTCP_DEFAULT_RX_BURST <= FTCP_MAX_BURST,
+               "FTCP_DEFAULT_RX_BURST");
+_Static_assert(FTCP_DEFAULT_TX_BURST > 0 && FTCP_DEFAULT_TX_BURST <= FTCP_MAX_BURST,
+               "FTCP_DEFAULT_TX_BURST");
+_Static_assert(FTCP_DEFAULT_EPHEMERAL_LO <= FTCP_DEFAULT_EPHEMERAL_HI &&
+               FTCP_DEFAULT_EPHEMERAL_LO > 0 && FTCP_DEFAULT_EPHEMERAL_HI <= 65535,
+               "FTCP_DEFAULT_EPHEMERAL range");
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * ftcp_demux.c — demultiplexing received packets to sockets, by a keyed
+ * hash (the seed design's: protocol + addresses + ports).
+ *
+ * Two chained hash tables over socket indices:
+ *  - the connection table, keyed by the full (proto, laddr, lport, raddr,
+ *    rport): connected UDP sockets now, TCP connections later;
+ *  - the port table, keyed by (proto, lport): sockets that own a local port
+ *    (bound, listening). Accepted TCP connections never enter it, so a busy
+ *    listener's chain does not grow with its connections.
+ * A lookup tries the exact connection first, then the port's owners that
+ * are not connected, preferring an exact local address over the wildcard.
+ */
+#include "ftcp_stack_internal.h"
+
+static uint32_t port_hash(const struct ftcp_stack *s, uint8_t proto, uint16_t lport)
+{
+	return ftcp_hash3(s->cfg.secret, ((uint64_t)proto << 16) | lport, 0) & s->demux_mask;
+}
+
+static uint32_t conn_hash(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
+                          uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return ftcp_hash3(s->cfg.secret, ((uint64_t)laddr << 32) | raddr,
+	                  ((uint64_t)proto << 32) | ((uint32_t)lport << 16) | rport) &
+	       s->demux_mask;
+}
+
+static void chain_remove(struct ftcp_stack *s, int32_t *link, int32_t idx, bool conn)
+{
+	while (*link != FTCP_NONE) {
+		struct ftcp_socket *so = ftcp_sock_at(s, *link);
+		int32_t *next = conn ? &so->conn_next : &so->port_next;
+		if (*link == idx) {
+			*link = *next;
+			*next = FTCP_NONE;
+			return;
+		}
+		link = next;
+	}
+}
+
+void ftcp_demux_port_insert(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	int32_t *head = &s->port_buckets[port_hash(s, so->proto, so->lport)];
+
+	so->port_next = *head;
+	*head = idx;
+	so->flags |= FTCP_SOCK_IN_PORT_TABLE;
+}
+
+void ftcp_demux_port_remove(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+
+	chain_remove(s, &s->port_buckets[port_hash(s, so->proto, so->lport)], idx, false);
+	so->flags &= (uint8_t)~FTCP_SOCK_IN_PORT_TABLE;
+}
+
+/* A connected socket bound to the wildcard is keyed by our address, which
+ * is what received packets carry. */
+static uint32_t conn_laddr(const struct ftcp_stack *s, const struct ftcp_socket *so)
+{
+	return so->laddr ? so->laddr : s->ip;
+}
+
+void ftcp_demux_conn_insert(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	int32_t *head = &s->conn_buckets[conn_hash(s, so->proto, conn_laddr(s, so), so->lport,
+	                                            so->raddr, so->rport)];
+
+	so->conn_next = *head;
+	*head = idx;
+	so->flags |= FTCP_SOCK_IN_CONN_TABLE;
+}
+
+void ftcp_demux_conn_remove(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+
+	chain_remove(s,
+	             &s->conn_buckets[conn_hash(s, so->proto, conn_laddr(s, so), so->lport,
+	                                        so->raddr, so->rport)],
+	             idx, true);
+	so->flags &= (uint8_t)~FTCP_SOCK_IN_CONN_TABLE;
+}
+
+int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
+                               uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	int32_t i = s->conn_buckets[conn_hash(s, proto, laddr, lport, raddr, rport)];
+
+	while (i != FTCP_NONE) {
+		const struct ftcp_socket *so = ftcp_sock_at(s, i);
+		if (so->proto == proto && so->lport == lport && so->rport == rport &&
+		    so->raddr == raddr && conn_laddr(s, so) == laddr)
+			return i;
+		i = so->conn_next;
+	}
+	return FTCP_NONE;
+}
+
+int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
+                          uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	int32_t i = ftcp_demux_conn_lookup(s, proto, laddr, lport, raddr, rport), wild = FTCP_NONE;
+
+	if (i != FTCP_NONE)
+		return i;
+	for (i = s->port_buckets[port_hash(s, proto, lport)]; i != FTCP_NONE;) {
+		const struct ftcp_socket *so = ftcp_sock_at(s, i);
+		if (so->proto == proto && so->lport == lport && !(so->flags & FTCP_SOCK_CONNECTED)) {
+			/* A socket bound to our address only takes unicast; the
+			 * wildcard also takes broadcasts. */
+			if (so->laddr == laddr)
+				return i;
+			if (so->laddr == 0)
+				wild = i;
+		}
+		i = so->port_next;
+	}
+	return wild;
+}
+
+bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
+                            uint16_t lport)
+{
+	int32_t i;
+
+	for (i = s->port_buckets[port_hash(s, proto, lport)]; i != FTCP_NONE;) {
+		const struct ftcp_socket *so = ftcp_sock_at(s, i);
+		/* With one interface address, wildcard and specific overlap. */
+		if (so->proto == proto && so->lport == lport &&
+		    (so->laddr == laddr || !so->laddr || !laddr))
+			return true;
+		i = so->port_next;
+	}
+	return false;
+}
+
+uint16_t ftcp_demux_ephemeral_port(struct ftcp_stack *s, uint8_t proto, uint32_t laddr)
+{
+	uint32_t n = (uint32_t)s->cfg.ephemeral_hi - s->cfg.ephemeral_lo + 1;
+	uint32_t start = ftcp_rand_below(&s->rng, n), i;
+
+	/* RFC 6056 3.3.1 (simple random search). */
+	for (i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(s->cfg.ephemeral_lo + (start + i) % n);
+		if (!ftcp_demux_port_in_use(s, proto, laddr, port))
+			return port;
+	}
+	return 0;
+}

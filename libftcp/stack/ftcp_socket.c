@@ -1,0 +1,293 @@
+/*
+ * ftcp_socket.c — the socket table: handles, event delivery and the calls
+ * every protocol shares (bind, connect, close, names, readiness).
+ *
+ * A handle is (generation << 20 | slot). Closing bumps the slot's
+ * generation, so a stale handle fails with EBADF instead of reaching the
+ * slot's next owner. Events: protocol input only ORs bits into ev_pending
+ * and queues the socket once; step 4 of the poll loop calls the callbacks,
+ * so a callback may close its socket without pulling state from under the
+ * receive path.
+ */
+#include "ftcp_stack_internal.h"
+
+ftcp_sock_t ftcp_sock_handle(const struct ftcp_stack *s, int32_t idx)
+{
+	const struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	return (ftcp_sock_t)(((uint32_t)so->gen << FTCP_SOCK_IDX_BITS) | (uint32_t)idx);
+}
+
+struct ftcp_socket *ftcp_sock_get(const struct ftcp_stack *s, ftcp_sock_t h, int32_t *idx_out)
+{
+	int32_t idx;
+	struct ftcp_socket *so;
+
+	if (h < 0)
+		return NULL;
+	idx = (int32_t)((uint32_t)h & FTCP_SOCK_IDX_MASK);
+	if (!ftcp_pool_is_allocated(&s->sock_pool, idx))
+		return NULL;
+	so = ftcp_sock_at(s, idx);
+	if (so->gen != (((uint32_t)h >> FTCP_SOCK_IDX_BITS) & FTCP_SOCK_GEN_MASK))
+		return NULL;
+	if (idx_out)
+		*idx_out = idx;
+	return so;
+}
+
+int32_t ftcp_sock_alloc(struct ftcp_stack *s, uint8_t proto, ftcp_event_cb cb, void *user)
+{
+	int32_t idx = ftcp_pool_alloc(&s->sock_pool);
+	struct ftcp_socket *so;
+	uint16_t gen;
+
+	if (idx < 0)
+		return -FTCP_EMFILE;
+	so = ftcp_sock_at(s, idx);
+	gen = so->gen; /* the generation survives in the free slot */
+	ftcp_memset(so, 0, sizeof(*so));
+	so->gen = gen;
+	so->proto = proto;
+	so->cb = cb;
+	so->user = user;
+	so->port_next = so->conn_next = so->ev_next = FTCP_NONE;
+	so->rxbuf = FTCP_NONE;
+	return idx;
+}
+
+static void ev_unqueue(struct ftcp_stack *s, int32_t idx)
+{
+	int32_t *link = &s->ev_head, prev = FTCP_NONE;
+
+	while (*link != FTCP_NONE && *link != idx) {
+		prev = *link;
+		link = &ftcp_sock_at(s, *link)->ev_next;
+	}
+	if (*link != idx)
+		return;
+	*link = ftcp_sock_at(s, idx)->ev_next;
+	if (s->ev_tail == idx)
+		s->ev_tail = prev;
+}
+
+void ftcp_sock_release(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+
+	if (so->flags & FTCP_SOCK_IN_CONN_TABLE)
+		ftcp_demux_conn_remove(s, idx);
+	if (so->flags & FTCP_SOCK_IN_PORT_TABLE)
+		ftcp_demux_port_remove(s, idx);
+	if (so->flags & FTCP_SOCK_EV_QUEUED)
+		ev_unqueue(s, idx);
+	if (so->flags & FTCP_SOCK_TX_BLOCKED)
+		s->tx_blocked--;
+	if (so->rxbuf != FTCP_NONE)
+		ftcp_pool_free(&s->rxbuf_pool, so->rxbuf);
+	so->gen = (uint16_t)((so->gen + 1) & FTCP_SOCK_GEN_MASK);
+	so->flags = 0;
+	so->rxbuf = FTCP_NONE;
+	ftcp_pool_free(&s->sock_pool, idx);
+}
+
+void ftcp_sock_event(struct ftcp_stack *s, int32_t idx, uint32_t ev)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+
+	so->ev_pending |= ev;
+	if (so->flags & FTCP_SOCK_EV_QUEUED)
+		return;
+	so->flags |= FTCP_SOCK_EV_QUEUED;
+	so->ev_next = FTCP_NONE;
+	if (s->ev_tail == FTCP_NONE)
+		s->ev_head = idx;
+	else
+		ftcp_sock_at(s, s->ev_tail)->ev_next = idx;
+	s->ev_tail = idx;
+}
+
+int ftcp_sock_deliver_events(struct ftcp_stack *s)
+{
+	int delivered = 0;
+	/* Events raised by callbacks wait for the next poll: no unbounded
+	 * ping-pong inside one step. */
+	int32_t last = s->ev_tail;
+
+	while (s->ev_head != FTCP_NONE) {
+		int32_t idx = s->ev_head;
+		struct ftcp_socket *so = ftcp_sock_at(s, idx);
+		uint32_t ev = so->ev_pending;
+		bool was_last = idx == last;
+
+		s->ev_head = so->ev_next;
+		if (s->ev_head == FTCP_NONE)
+			s->ev_tail = FTCP_NONE;
+		so->flags &= (uint8_t)~FTCP_SOCK_EV_QUEUED;
+		so->ev_pending = 0;
+		if (so->cb && ev) {
+			so->cb(s, ftcp_sock_handle(s, idx), ev, so->user);
+			delivered++;
+		}
+		if (was_last)
+			break;
+	}
+	return delivered;
+}
+
+/* The TX fifo drained: sockets that got EAGAIN may send again. */
+void ftcp_sock_tx_space(struct ftcp_stack *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->sock_pool.count && s->tx_blocked; i++) {
+		struct ftcp_socket *so;
+		if (!ftcp_pool_is_allocated(&s->sock_pool, (int32_t)i))
+			continue;
+		so = ftcp_sock_at(s, (int32_t)i);
+		if (so->flags & FTCP_SOCK_TX_BLOCKED) {
+			so->flags &= (uint8_t)~FTCP_SOCK_TX_BLOCKED;
+			s->tx_blocked--;
+			ftcp_sock_event(s, (int32_t)i, FTCP_EV_WRITABLE);
+		}
+	}
+}
+
+int ftcp_bind(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a)
+{
+	int32_t idx;
+	struct ftcp_socket *so = ftcp_sock_get(s, h, &idx);
+	uint16_t port;
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (!a)
+		return -FTCP_EINVAL;
+	if (so->flags & FTCP_SOCK_BOUND)
+		return -FTCP_EINVAL; /* as Linux: a socket binds once */
+	if (a->addr != 0 && a->addr != s->ip)
+		return -FTCP_EADDRNOTAVAIL;
+	port = a->port;
+	if (port == 0) {
+		port = ftcp_demux_ephemeral_port(s, so->proto, a->addr);
+		if (!port)
+			return -FTCP_EADDRNOTAVAIL;
+	} else if (ftcp_demux_port_in_use(s, so->proto, a->addr, port)) {
+		return -FTCP_EADDRINUSE;
+	}
+	so->laddr = a->addr;
+	so->lport = port;
+	so->flags |= FTCP_SOCK_BOUND;
+	ftcp_demux_port_insert(s, idx);
+	return 0;
+}
+
+int ftcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a)
+{
+	int32_t idx;
+	struct ftcp_socket *so = ftcp_sock_get(s, h, &idx);
+	int rc;
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (!a)
+		return -FTCP_EINVAL;
+	if (so->proto != FTCP_IP_PROTO_UDP)
+		return -FTCP_EOPNOTSUPP;
+	if (so->flags & FTCP_SOCK_IN_CONN_TABLE)
+		ftcp_demux_conn_remove(s, idx);
+	so->flags &= (uint8_t)~FTCP_SOCK_CONNECTED;
+	so->raddr = 0;
+	so->rport = 0;
+	if (a->addr == 0 && a->port == 0)
+		return 0; /* disconnect (AF_UNSPEC in BSD terms) */
+	if (a->addr == 0 || a->port == 0)
+		return -FTCP_EINVAL;
+	if (!(so->flags & FTCP_SOCK_BOUND)) {
+		struct ftcp_sockaddr any = {0, 0};
+		rc = ftcp_bind(s, h, &any);
+		if (rc < 0)
+			return rc;
+	}
+	so->raddr = a->addr;
+	so->rport = a->port;
+	so->flags |= FTCP_SOCK_CONNECTED;
+	so->err = 0;
+	ftcp_demux_conn_insert(s, idx);
+	return 0;
+}
+
+int ftcp_close(struct ftcp_stack *s, ftcp_sock_t h)
+{
+	int32_t idx;
+
+	if (!ftcp_sock_get(s, h, &idx))
+		return -FTCP_EBADF;
+	ftcp_sock_release(s, idx);
+	return 0;
+}
+
+int ftcp_getsockname(const struct ftcp_stack *s, ftcp_sock_t h, struct ftcp_sockaddr *a)
+{
+	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+
+	if (!so)
+		return -FTCP_EBADF;
+	/* A connected socket on the wildcard address sends from ours. */
+	a->addr = so->laddr ? so->laddr : ((so->flags & FTCP_SOCK_CONNECTED) ? s->ip : 0);
+	a->port = so->lport;
+	return 0;
+}
+
+int ftcp_getpeername(const struct ftcp_stack *s, ftcp_sock_t h, struct ftcp_sockaddr *a)
+{
+	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (!(so->flags & FTCP_SOCK_CONNECTED))
+		return -FTCP_ENOTCONN;
+	a->addr = so->raddr;
+	a->port = so->rport;
+	return 0;
+}
+
+int ftcp_sock_error(struct ftcp_stack *s, ftcp_sock_t h)
+{
+	struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+	int err;
+
+	if (!so)
+		return -FTCP_EBADF;
+	err = so->err;
+	so->err = 0;
+	return err;
+}
+
+int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t h)
+{
+	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+	int ev = 0;
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (!ftcp_fifo_empty(&so->rxq))
+		ev |= FTCP_EV_READABLE;
+	/* Writable while a maximum-size datagram fits the TX fifo. */
+	if (s->txq.size - ftcp_fifo_used(&s->txq) >=
+	    ftcp_fifo_record_size(ftcp_config_max_frame(&s->cfg)) * 2)
+		ev |= FTCP_EV_WRITABLE;
+	if (so->err)
+		ev |= FTCP_EV_ERROR;
+	return ev;
+}
+
+int ftcp_sock_rx_pending(const struct ftcp_stack *s, ftcp_sock_t h)
+{
+	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+	const struct ftcp_udp_dgram *d;
+
+	if (!so)
+		return -FTCP_EBADF;
+	d = ftcp_fifo_peek(&so->rxq, NULL);
+	return d ? d->len : 0;
+}
