@@ -1,0 +1,59 @@
+/*
+ * ftcp_memlink.h — an in-memory Ethernet segment joining several stacks in
+ * one process: the harness for protocol tests and demos.
+ *
+ * Each attached port is a struct ftcp_device. A frame a port transmits is
+ * copied into the receive fifo of the port owning its destination MAC, or
+ * of every other port for broadcast and multicast (a switch that knows all
+ * its ports). Unknown unicast goes nowhere. A full receive fifo drops the
+ * frame, as a NIC ring would.
+ *
+ * A port can emulate checksum offload: with FTCP_DEV_TX_* caps the link
+ * completes the checksums a frame asks for; with FTCP_DEV_RX_CKSUM it
+ * verifies received IPv4/UDP/TCP checksums and flags the frame, so the
+ * stack's offload paths run in tests too.
+ */
+#ifndef FTCP_MEMLINK_H
+#define FTCP_MEMLINK_H
+
+#include "ftcp/ftcp_device.h"
+#include "base/ftcp_fifo.h"
+
+#define FTCP_MEMLINK_MAX_PORTS 16
+
+struct ftcp_memlink_port;
+
+struct ftcp_memlink {
+	struct ftcp_memlink_port *ports[FTCP_MEMLINK_MAX_PORTS];
+	uint32_t nports;
+};
+
+struct ftcp_memlink_stats {
+	uint64_t tx_frames, tx_bytes;
+	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_dropped;      /* our receive fifo was full */
+	uint64_t tx_unknown_dst;  /* unicast to a MAC no port has */
+	uint64_t tx_too_big;      /* frame larger than the port's MTU */
+};
+
+struct ftcp_memlink_port {
+	struct ftcp_device dev;   /* handed to ftcp_stack_init */
+	struct ftcp_memlink *link;
+	struct ftcp_fifo rxq;
+	struct ftcp_memlink_stats stats;
+};
+
+void ftcp_memlink_init(struct ftcp_memlink *l);
+/* Attach a port with its MAC, MTU and emulated offload caps; rx_mem (aligned
+ * to 8, a power of two in size) holds frames waiting to be received. */
+int ftcp_memlink_attach(struct ftcp_memlink *l, struct ftcp_memlink_port *p,
+                        const struct ftcp_mac *mac, uint32_t mtu, uint32_t caps,
+                        void *rx_mem, uint32_t rx_mem_size);
+
+/* Put a raw frame on the link as if a port had sent it (for tests that
+ * play a peer by hand): delivered by destination MAC like any other. */
+int ftcp_memlink_inject(struct ftcp_memlink *l, const uint8_t *frame, uint32_t len);
+/* Frames waiting in a port's receive fifo. */
+uint32_t ftcp_memlink_pending(const struct ftcp_memlink_port *p);
+
+#endif
