@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and run every test:
+#  1. the normal build (gcc, -O2 -g): unit and network test suites;
+#  2. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer;
+#  3. a clang build (a second compiler's warnings, -Werror);
+#  4. the core's standing rules (scripts/check-core.sh);
+#  5. the freestanding Cortex-M4 build of the core and its size.
+# Ends with "N passed, N failed" over all test cases; exit 0 only if all held.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+scripts/deps.sh
+
+passed=0
+failed=0
+steps_failed=()
+
+setup() { # dir, meson options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+}
+
+run_suites() { # build dir, label
+  local dir=$1 label=$2 exe out line p f
+  for exe in "$dir"/tests/ftcp-test-*; do
+    [ -f "$exe" ] && [ -x "$exe" ] || continue
+    echo "== $label: $(basename "$exe")"
+    set +e
+    out=$(timeout 600 "$exe" 2>&1)
+    local rc=$?
+    set -e
+    line=$(echo "$out" | grep -E '^.*: [0-9]+ passed, [0-9]+ failed$' | tail -1 || true)
+    if [ -z "$line" ]; then
+      echo "$out" | tail -30
+      echo "   no summary (exit $rc)"
+      failed=$((failed + 1))
+      steps_failed+=("$label $(basename "$exe")")
+      continue
+    fi
+    p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')
+    f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/')
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+      echo "$out" | grep -vE '^\s*$' | tail -40 || true
+      steps_failed+=("$label $(basename "$exe")")
+    fi
+    echo "   $p passed, $f failed"
+  done
+}
+
+step() { # label, command...
+  local label=$1; shift
+  echo "== $label"
+  if "$@"; then :; else steps_failed+=("$label"); fi
+}
+
+setup build
+run_suites build "gcc"
+setup build-san -Db_sanitize=address,undefined -Db_lundef=false
+run_suites build-san "gcc asan+ubsan"
+clang_build() { CC=clang setup build-clang; }
+step "clang build" clang_build
+step "core rules" scripts/check-core.sh build
+step "Cortex-M4 freestanding build" scripts/mcu-size.sh
+
+echo
+if [ ${#steps_failed[@]} -ne 0 ]; then
+  echo "failed steps: ${steps_failed[*]}"
+fi
+echo "libftcp tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#steps_failed[@]} -eq 0 ]
