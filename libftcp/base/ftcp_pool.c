@@ -4,7 +4,7 @@
 
 static uint32_t map_words(uint32_t count)
 {
-	return (count + 31) / 32;
+	return count / 32 + (count % 32 != 0); /* (count + 31) / 32 wraps near UINT32_MAX */
 }
 
 size_t ftcp_pool_memory_size(uint32_t obj_size, uint32_t count)

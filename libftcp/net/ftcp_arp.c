@@ -305,8 +305,19 @@ int ftcp_arp_hold(struct ftcp_stack *s, struct ftcp_arp_entry *e, struct ftcp_ho
 {
 	int32_t idx;
 
-	if (e->held >= s->cfg.arp_hold_per_neighbour ||
-	    (idx = ftcp_pool_alloc(&s->hold_pool)) < 0) {
+	/* RFC 1122 2.3.2.2 keeps "at least one (the latest)" packet: at the
+	 * neighbour's limit, drop its oldest held frame (as Linux does). */
+	if (e->held >= s->cfg.arp_hold_per_neighbour) {
+		struct ftcp_hold_slot *old = ftcp_pool_obj(&s->hold_pool, e->hold_head);
+		int32_t next = old->next;
+		ftcp_pool_free(&s->hold_pool, e->hold_head);
+		e->hold_head = next;
+		if (next == FTCP_NONE)
+			e->hold_tail = FTCP_NONE;
+		e->held--;
+		s->ctr.drop_arp_hold_full++;
+	}
+	if ((idx = ftcp_pool_alloc(&s->hold_pool)) < 0) {
 		s->ctr.drop_arp_hold_full++;
 		return -FTCP_ENOBUFS;
 	}

@@ -22,6 +22,8 @@ void ftcp_eth_input(struct ftcp_stack *s, const uint8_t *frame, uint32_t len, ui
 		ftcp_arp_input(s, frame + FTCP_ETH_HLEN, len - FTCP_ETH_HLEN);
 		break;
 	case FTCP_ETHERTYPE_IPV4:
+		if (ftcp_mac_is_broadcast(&eth.dst))
+			rx_flags |= FTCP_RX_L2_BCAST;
 		ftcp_ipv4_input(s, frame + FTCP_ETH_HLEN, len - FTCP_ETH_HLEN, rx_flags);
 		break;
 	default:

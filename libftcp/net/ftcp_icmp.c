@@ -117,11 +117,18 @@ static bool ratelimit_ok(struct ftcp_stack *s)
 {
 	uint64_t cap = (uint64_t)s->cfg.icmp_burst * 1000;
 	uint64_t elapsed = s->now - s->icmp_last_us;
+	uint64_t add = elapsed * s->cfg.icmp_rate / 1000;
 
-	s->icmp_last_us = s->now;
-	s->icmp_tokens += elapsed * s->cfg.icmp_rate / 1000;
-	if (s->icmp_tokens > cap)
-		s->icmp_tokens = cap;
+	/* Advance the clock only by the time turned into whole millitokens:
+	 * the remainder carries over, or frequent calls (a flood) would round
+	 * every refill down to nothing. */
+	s->icmp_tokens += add;
+	if (s->icmp_tokens >= cap || !s->cfg.icmp_rate) {
+		s->icmp_tokens = FTCP_MIN(s->icmp_tokens, cap);
+		s->icmp_last_us = s->now;
+	} else {
+		s->icmp_last_us += add * 1000 / s->cfg.icmp_rate;
+	}
 	if (s->icmp_tokens < 1000) {
 		s->ctr.icmp_errors_ratelimited++;
 		return false;

@@ -41,10 +41,11 @@ void ftcp_ipv4_input(struct ftcp_stack *s, const uint8_t *pkt, uint32_t len, uin
 		s->ctr.drop_ip_not_for_us++;
 		return;
 	}
-	/* RFC 1122 3.2.1.3: a source that is broadcast or multicast is bogus;
-	 * one that is ours came from a spoofer or a loop. */
+	/* RFC 1122 3.2.1.3: a source that is broadcast, multicast or loopback
+	 * (127/8 never leaves a host) is bogus; one that is ours came from a
+	 * spoofer or a loop. */
 	if (ip.src == 0xffffffffu || ip.src == s->subnet_bcast || ftcp_ipv4_is_multicast(ip.src) ||
-	    ip.src == s->ip) {
+	    (ip.src >> 24) == 127 || ip.src == s->ip) {
 		s->ctr.drop_ip_bad_src++;
 		return;
 	}
@@ -70,7 +71,7 @@ void ftcp_ipv4_input(struct ftcp_stack *s, const uint8_t *pkt, uint32_t len, uin
 		break;
 	default:
 		s->ctr.drop_ip_proto++;
-		if (ip.dst == s->ip)
+		if (ip.dst == s->ip && !(rx_flags & FTCP_RX_L2_BCAST))
 			ftcp_icmp_send_unreach(s, FTCP_ICMP_UNREACH_PROTO, pkt, ip.total_len);
 		break;
 	}

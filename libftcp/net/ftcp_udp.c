@@ -42,7 +42,7 @@ void ftcp_udp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip,
 	idx = ftcp_demux_lookup(s, FTCP_IP_PROTO_UDP, ip->dst, u.dst_port, ip->src, u.src_port);
 	if (idx < 0) {
 		s->ctr.drop_udp_no_port++;
-		if (ip->dst == s->ip)
+		if (ip->dst == s->ip && !(rx_flags & FTCP_RX_L2_BCAST))
 			ftcp_icmp_send_unreach(s, FTCP_ICMP_UNREACH_PORT, pkt - ip->hdr_len,
 			                       ip->total_len);
 		return;

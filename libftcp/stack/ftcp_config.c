@@ -65,14 +65,16 @@ int ftcp_config_validate(const struct ftcp_config *c, const char **why)
 		REJECT("mtu: must be 576..9216");
 	if (c->max_sockets < 1 || c->max_sockets > FTCP_MAX_SOCKETS_LIMIT)
 		REJECT("max_sockets: must be 1..1048576");
-	if (c->rx_buffers < 1)
-		REJECT("rx_buffers: must be at least 1");
+	if (c->rx_buffers < 1 || c->rx_buffers > FTCP_MAX_SOCKETS_LIMIT)
+		REJECT("rx_buffers: must be 1..1048576");
+	if (c->rx_buffer_size > (1u << 30) || c->tx_fifo_size > (1u << 30))
+		REJECT("rx_buffer_size/tx_fifo_size: must be at most 2^30");
 	if (!FTCP_IS_POW2(c->rx_buffer_size) || c->rx_buffer_size < 2 * ftcp_fifo_record_size(ftcp_config_max_frame(c)))
 		REJECT("rx_buffer_size: must be a power of two holding two MTU-sized datagrams");
 	if (!FTCP_IS_POW2(c->tx_fifo_size) || c->tx_fifo_size < 2 * ftcp_fifo_record_size(ftcp_config_max_frame(c)))
 		REJECT("tx_fifo_size: must be a power of two holding two MTU-sized frames");
-	if (c->arp_hold_frames < 1)
-		REJECT("arp_hold_frames: must be at least 1");
+	if (c->arp_hold_frames < 1 || c->arp_hold_frames > 65536)
+		REJECT("arp_hold_frames: must be 1..65536");
 	if (c->arp_hold_per_neighbour < 1 || c->arp_hold_per_neighbour > c->arp_hold_frames ||
 	    c->arp_hold_per_neighbour > 255)
 		REJECT("arp_hold_per_neighbour: must be 1..min(arp_hold_frames, 255)");

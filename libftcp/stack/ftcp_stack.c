@@ -8,14 +8,15 @@
  * base == NULL it only counts, so sizing and carving share one layout. */
 struct arena {
 	uint8_t *base;
-	size_t used, cap;
+	uint64_t used; /* 64-bit even on a 32-bit MCU, so sizing cannot wrap */
+	size_t cap;
 };
 
-static void *carve(struct arena *a, size_t len)
+static void *carve(struct arena *a, uint64_t len)
 {
 	void *p;
 
-	a->used = FTCP_ALIGN_UP(a->used, 8);
+	a->used = (a->used + 7) & ~(uint64_t)7;
 	p = a->base ? a->base + a->used : NULL;
 	a->used += len;
 	return p;
@@ -40,6 +41,12 @@ static uint32_t hold_slot_size(const struct ftcp_config *c)
 	return (uint32_t)FTCP_ALIGN_UP(sizeof(struct ftcp_hold_slot) + FTCP_ETH_HLEN + c->mtu, 8);
 }
 
+/* ftcp_pool_memory_size in 64 bits (it returns size_t). */
+static uint64_t pool_bytes(uint64_t obj_size, uint64_t count)
+{
+	return ((count + 31) / 32 * 4 + 7) / 8 * 8 + (obj_size + 7) / 8 * 8 * count;
+}
+
 /* Lay the stack out in a (counting only when a->base is NULL). */
 static struct ftcp_stack *layout(const struct ftcp_config *c, struct arena *a)
 {
@@ -51,9 +58,9 @@ static struct ftcp_stack *layout(const struct ftcp_config *c, struct arena *a)
 	void *heap = carve(a, sizeof(struct ftcp_heap_node *) * timer_capacity(c));
 	void *arp = carve(a, sizeof(struct ftcp_arp_entry) * c->arp_cache_size);
 	void *arpb = carve(a, sizeof(int32_t) * arp_buckets);
-	void *hold = carve(a, ftcp_pool_memory_size(hold_slot_size(c), c->arp_hold_frames));
-	void *socks = carve(a, ftcp_pool_memory_size(sizeof(struct ftcp_socket), c->max_sockets));
-	void *rxbufs = carve(a, ftcp_pool_memory_size(c->rx_buffer_size, c->rx_buffers));
+	void *hold = carve(a, pool_bytes(hold_slot_size(c), c->arp_hold_frames));
+	void *socks = carve(a, pool_bytes(sizeof(struct ftcp_socket), c->max_sockets));
+	void *rxbufs = carve(a, pool_bytes(c->rx_buffer_size, c->rx_buffers));
 	void *portb = carve(a, sizeof(int32_t) * c->demux_buckets);
 	void *connb = carve(a, sizeof(int32_t) * c->demux_buckets);
 	uint32_t i;
@@ -90,7 +97,9 @@ size_t ftcp_stack_memory_size(const struct ftcp_config *c)
 	if (ftcp_config_validate(c, NULL) < 0)
 		return 0;
 	layout(c, &a);
-	return a.used + 8;
+	if (a.used + 8 > (uint64_t)SIZE_MAX)
+		return 0; /* more than this target can address */
+	return (size_t)a.used + 8;
 }
 
 int ftcp_stack_init(struct ftcp_stack **out, const struct ftcp_config *c,
@@ -124,6 +133,11 @@ int ftcp_stack_init(struct ftcp_stack **out, const struct ftcp_config *c,
 		return -FTCP_EINVAL;
 	}
 	need = ftcp_stack_memory_size(c);
+	if (!need) {
+		if (why)
+			*why = "memory: the configuration needs more than this target can address";
+		return -FTCP_ENOMEM;
+	}
 	if (!mem || mem_len < need) {
 		if (why)
 			*why = "memory: block smaller than ftcp_stack_memory_size()";

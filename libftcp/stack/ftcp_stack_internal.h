@@ -160,6 +160,10 @@ static inline struct ftcp_socket *ftcp_sock_at(const struct ftcp_stack *s, int32
 uint32_t ftcp_config_max_frame(const struct ftcp_config *c);
 
 void ftcp_eth_input(struct ftcp_stack *s, const uint8_t *frame, uint32_t len, uint32_t rx_flags);
+/* Added to rx_flags by ftcp_eth_input, above the device's FTCP_RX_* bits:
+ * the frame came as a link-layer broadcast, so it must never draw an ICMP
+ * error (RFC 1122 3.2.2), whatever its IP destination. */
+#define FTCP_RX_L2_BCAST (1u << 31)
 
 void ftcp_arp_init(struct ftcp_stack *s);
 void ftcp_arp_input(struct ftcp_stack *s, const uint8_t *pkt, uint32_t len);
