@@ -26,6 +26,15 @@ static inline uint16_t ftcp_cksum_finish(uint32_t sum)
 	return (uint16_t)~ftcp_cksum_fold(sum);
 }
 
+/* The sum of a piece that begins at an odd offset of the data being
+ * checksummed, given its sum as if it began at an even one: RFC 1071 2(B),
+ * byte order independence, makes that a byte swap. */
+static inline uint32_t ftcp_cksum_odd(uint32_t sum)
+{
+	uint16_t f = ftcp_cksum_fold(sum);
+	return (uint32_t)(uint16_t)((f << 8) | (f >> 8));
+}
+
 /* Sum of the IPv4 pseudo-header (addresses in host order). */
 static inline uint32_t ftcp_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
                                          uint32_t l4_len)
