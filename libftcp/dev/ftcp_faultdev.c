@@ -61,11 +61,10 @@ static int32_t slot_index(const struct ftcp_faultdev *fd, const struct slot *s)
  * not dropped. Applies corruption, reordering, delay and rate. */
 static void schedule(struct ftcp_faultdev *fd, const struct ftcp_fault_dir *d,
                      struct ftcp_fault_stats *st, struct ftcp_heap *heap,
-                     uint64_t *next_free_ns, uint64_t now, const uint8_t *hdr, uint32_t hdr_len,
-                     const uint8_t *payload, uint32_t payload_len, uint32_t flags, uint8_t l2,
-                     uint8_t l3, uint8_t l4, bool rx)
+                     uint64_t *next_free_ns, uint64_t now, const struct ftcp_tx_frame *fr,
+                     uint32_t flags, uint8_t l2, uint8_t l3, uint8_t l4, bool rx)
 {
-	uint32_t len = hdr_len + payload_len;
+	uint32_t len = ftcp_tx_frame_len(fr);
 	uint64_t when = now + d->delay_us;
 	int32_t idx;
 	struct slot *s;
@@ -76,9 +75,7 @@ static void schedule(struct ftcp_faultdev *fd, const struct ftcp_fault_dir *d,
 	}
 	s = ftcp_pool_obj(&fd->slots, idx);
 	ftcp_heap_node_init(&s->node);
-	ftcp_memcpy(s->data, hdr, hdr_len);
-	if (payload_len)
-		ftcp_memcpy(s->data + hdr_len, payload, payload_len);
+	ftcp_tx_frame_copy(fr, s->data);
 	s->len = len;
 	s->flags = flags;
 	s->l2 = l2;
@@ -126,7 +123,7 @@ static void flush_tx(struct ftcp_faultdev *fd, uint64_t now)
 	while ((n = ftcp_heap_top(&fd->tx_heap)) && n->key <= now) {
 		struct slot *s = slot_of(n);
 		struct ftcp_tx_frame f = {
-			.hdr = s->data, .hdr_len = s->len, .payload = NULL, .payload_len = 0,
+			.hdr = s->data, .hdr_len = s->len,
 			.flags = s->flags, .l2_len = s->l2, .l3_len = s->l3, .l4_len = s->l4,
 			.tso_segsz = 0, .pin = NULL,
 		};
@@ -156,9 +153,8 @@ static uint16_t fd_tx_burst(struct ftcp_device *dev, const struct ftcp_tx_frame 
 			if (copies == 2)
 				st->duplicated++;
 			for (c = 0; c < copies; c++)
-				schedule(fd, d, st, &fd->tx_heap, &fd->tx_next_free_ns, now, f[i].hdr,
-				         f[i].hdr_len, f[i].payload, f[i].payload_len, f[i].flags,
-				         f[i].l2_len, f[i].l3_len, f[i].l4_len, false);
+				schedule(fd, d, st, &fd->tx_heap, &fd->tx_next_free_ns, now, &f[i],
+				         f[i].flags, f[i].l2_len, f[i].l3_len, f[i].l4_len, false);
 		}
 		if (f[i].pin) /* copied (or dropped): the payload is free again */
 			ftcp_txpin_release(f[i].pin);
@@ -191,13 +187,14 @@ static uint16_t fd_rx_burst(struct ftcp_device *dev, struct ftcp_rx_frame *f, ui
 				st->dropped++;
 				continue;
 			}
+			struct ftcp_tx_frame whole = {.hdr = in->data, .hdr_len = in->len};
 			if (chance(fd, d->dup_ppm)) {
 				st->duplicated++;
-				schedule(fd, d, st, &fd->rx_heap, &fd->rx_next_free_ns, now, in->data,
-				         in->len, NULL, 0, in->flags, 0, 0, 0, true);
+				schedule(fd, d, st, &fd->rx_heap, &fd->rx_next_free_ns, now, &whole,
+				         in->flags, 0, 0, 0, true);
 			}
-			schedule(fd, d, st, &fd->rx_heap, &fd->rx_next_free_ns, now, in->data, in->len,
-			         NULL, 0, in->flags, 0, 0, 0, true);
+			schedule(fd, d, st, &fd->rx_heap, &fd->rx_next_free_ns, now, &whole, in->flags, 0,
+			         0, 0, true);
 		}
 		if (got)
 			fd->inner->ops->rx_release(fd->inner, fd->inner_rx, got);
@@ -266,4 +263,16 @@ int ftcp_faultdev_init(struct ftcp_faultdev *fd, struct ftcp_device *inner,
 uint32_t ftcp_faultdev_in_flight(const struct ftcp_faultdev *fd)
 {
 	return fd->slots.in_use;
+}
+
+uint64_t ftcp_faultdev_next_release(const struct ftcp_faultdev *fd)
+{
+	const struct ftcp_heap_node *t = ftcp_heap_top(&fd->tx_heap), *r = ftcp_heap_top(&fd->rx_heap);
+	uint64_t next = UINT64_MAX;
+
+	if (t)
+		next = t->key;
+	if (r && r->key < next)
+		next = r->key;
+	return next;
 }

@@ -65,6 +65,9 @@ size_t ftcp_faultdev_memory_size(const struct ftcp_fault_config *c);
  * wrapper reports inner's MAC, MTU and caps. */
 int ftcp_faultdev_init(struct ftcp_faultdev *fd, struct ftcp_device *inner,
                        const struct ftcp_fault_config *c, void *mem, size_t mem_len);
+/* When the next held frame is due (UINT64_MAX if none): a driver with a
+ * virtual clock may jump to it. */
+uint64_t ftcp_faultdev_next_release(const struct ftcp_faultdev *fd);
 /* Frames held in the injector (both directions). */
 uint32_t ftcp_faultdev_in_flight(const struct ftcp_faultdev *fd);
 

@@ -44,7 +44,7 @@ static uint32_t rx_verify(const uint8_t *f, uint32_t len)
 static void deliver(struct ftcp_memlink_port *to, const struct ftcp_tx_frame *fr,
                     const uint8_t *raw, uint32_t raw_len)
 {
-	uint32_t len = raw ? raw_len : fr->hdr_len + fr->payload_len;
+	uint32_t len = raw ? raw_len : ftcp_tx_frame_len(fr);
 	struct rx_rec *r = ftcp_fifo_reserve(&to->rxq, (uint32_t)sizeof(*r) + len);
 	uint8_t *f;
 
@@ -56,9 +56,7 @@ static void deliver(struct ftcp_memlink_port *to, const struct ftcp_tx_frame *fr
 	if (raw) {
 		ftcp_memcpy(f, raw, len);
 	} else {
-		ftcp_memcpy(f, fr->hdr, fr->hdr_len);
-		if (fr->payload_len)
-			ftcp_memcpy(f + fr->hdr_len, fr->payload, fr->payload_len);
+		ftcp_tx_frame_copy(fr, f);
 		if (fr->flags)
 			ftcp_wire_complete_cksums(f, len, fr->flags, fr->l2_len, fr->l3_len);
 	}
@@ -102,7 +100,7 @@ static uint16_t ml_tx_burst(struct ftcp_device *dev, const struct ftcp_tx_frame 
 
 	FTCP_UNUSED(now_us);
 	for (i = 0; i < n; i++) {
-		uint32_t len = f[i].hdr_len + f[i].payload_len;
+		uint32_t len = ftcp_tx_frame_len(&f[i]);
 		if (len > FTCP_ETH_HLEN + p->dev.mtu)
 			p->stats.tx_too_big++;
 		else {

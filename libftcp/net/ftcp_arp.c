@@ -235,6 +235,7 @@ static void confirm(struct ftcp_stack *s, struct ftcp_arp_entry *e, const struct
 	e->used = 0;
 	ftcp_timer_arm(s, &e->timer, s->now + s->cfg.arp_reachable_us);
 	release_held(s, e);
+	ftcp_tcp_arp_resolved(s, e->ip);
 }
 
 void ftcp_arp_input(struct ftcp_stack *s, const uint8_t *pkt, uint32_t len)

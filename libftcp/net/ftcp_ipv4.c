@@ -69,12 +69,22 @@ void ftcp_ipv4_input(struct ftcp_stack *s, const uint8_t *pkt, uint32_t len, uin
 	case FTCP_IP_PROTO_UDP:
 		ftcp_udp_input(s, &ip, pkt + hlen, ip.total_len - (uint32_t)hlen, rx_flags);
 		break;
+	case FTCP_IP_PROTO_TCP:
+		ftcp_tcp_input(s, &ip, pkt + hlen, ip.total_len - (uint32_t)hlen, rx_flags);
+		break;
 	default:
 		s->ctr.drop_ip_proto++;
 		if (ip.dst == s->ip && !(rx_flags & FTCP_RX_L2_BCAST))
 			ftcp_icmp_send_unreach(s, FTCP_ICMP_UNREACH_PROTO, pkt, ip.total_len);
 		break;
 	}
+}
+
+uint32_t ftcp_ip_nexthop(const struct ftcp_stack *s, uint32_t dst)
+{
+	if ((dst & s->netmask) == (s->ip & s->netmask))
+		return dst;
+	return s->cfg.gateway; /* 0: no route */
 }
 
 bool ftcp_ip_l4_cksum_offload(const struct ftcp_stack *s, uint8_t proto)
@@ -112,11 +122,8 @@ int ftcp_ip_begin(struct ftcp_stack *s, uint32_t dst, uint8_t proto, uint32_t l4
 	if (dst == 0xffffffffu || dst == s->subnet_bcast) {
 		mac = ftcp_mac_broadcast;
 	} else {
-		if ((dst & s->netmask) == (s->ip & s->netmask))
-			nexthop = dst;
-		else if (s->cfg.gateway)
-			nexthop = s->cfg.gateway;
-		else {
+		nexthop = ftcp_ip_nexthop(s, dst);
+		if (!nexthop) {
 			s->ctr.drop_ip_no_route++;
 			return -FTCP_ENETUNREACH;
 		}

@@ -40,8 +40,8 @@ int ftcp_tx_flush(struct ftcp_stack *s)
 			struct ftcp_tx_frame *f = &s->tx_frames[n++];
 			f->hdr = rec + sizeof(*d);
 			f->hdr_len = d->len;
-			f->payload = NULL;
-			f->payload_len = 0;
+			f->payload = f->payload2 = NULL;
+			f->payload_len = f->payload2_len = 0;
 			f->flags = d->tx_flags;
 			f->l2_len = FTCP_ETH_HLEN;
 			f->l3_len = d->l3_len;

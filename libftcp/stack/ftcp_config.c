@@ -29,6 +29,26 @@ void ftcp_config_defaults(struct ftcp_config *c)
 	c->tx_burst = FTCP_DEFAULT_TX_BURST;
 	c->ephemeral_lo = FTCP_DEFAULT_EPHEMERAL_LO;
 	c->ephemeral_hi = FTCP_DEFAULT_EPHEMERAL_HI;
+	c->tx_buffers = FTCP_DEFAULT_TX_BUFFERS;
+	c->tx_buffer_size = FTCP_DEFAULT_TX_BUFFER_SIZE;
+	c->tcp_rto_min_us = FTCP_DEFAULT_TCP_RTO_MIN_US;
+	c->tcp_rto_max_us = FTCP_DEFAULT_TCP_RTO_MAX_US;
+	c->tcp_rto_init_us = FTCP_DEFAULT_TCP_RTO_INIT_US;
+	c->tcp_syn_retries = FTCP_DEFAULT_TCP_SYN_RETRIES;
+	c->tcp_retries = FTCP_DEFAULT_TCP_RETRIES;
+	c->tcp_delack_us = FTCP_DEFAULT_TCP_DELACK_US;
+	c->tcp_msl_us = FTCP_DEFAULT_TCP_MSL_US;
+	c->tcp_fin_wait2_us = FTCP_DEFAULT_TCP_FIN_WAIT2_US;
+	c->tcp_keepidle_s = FTCP_DEFAULT_TCP_KEEPIDLE_S;
+	c->tcp_keepintvl_s = FTCP_DEFAULT_TCP_KEEPINTVL_S;
+	c->tcp_keepcnt = FTCP_DEFAULT_TCP_KEEPCNT;
+	c->tcp_syn_backlog = FTCP_DEFAULT_TCP_SYN_BACKLOG;
+	c->tcp_challenge_ack_limit = FTCP_DEFAULT_TCP_CHALLENGE_ACK_LIMIT;
+	c->tcp_window_scaling = true;
+	c->tcp_timestamps = true;
+	c->tcp_sack = true;
+	c->tcp_syncookies = true;
+	c->tcp_congestion = "cubic";
 }
 
 /* The biggest record the TX fifo or a UDP receive fifo must take. */
@@ -100,5 +120,30 @@ int ftcp_config_validate(const struct ftcp_config *c, const char **why)
 		REJECT("tx_burst: must be 1..256");
 	if (c->ephemeral_lo < 1 || c->ephemeral_lo > c->ephemeral_hi)
 		REJECT("ephemeral_lo/ephemeral_hi: need 1 <= lo <= hi");
+	if (c->tx_buffers < 1 || c->tx_buffers > FTCP_MAX_SOCKETS_LIMIT)
+		REJECT("tx_buffers: must be 1..1048576");
+	if (!FTCP_IS_POW2(c->tx_buffer_size) || c->tx_buffer_size < 4096 ||
+	    c->tx_buffer_size > (1u << 30))
+		REJECT("tx_buffer_size: must be a power of two, 4096..2^30");
+	if (c->tcp_rto_min_us < 1000 || c->tcp_rto_min_us > c->tcp_rto_init_us ||
+	    c->tcp_rto_init_us > c->tcp_rto_max_us || c->tcp_rto_max_us > 600000000u)
+		REJECT("tcp_rto_min_us/tcp_rto_init_us/tcp_rto_max_us: need 1 ms <= min <= init <= max <= 600 s");
+	if (c->tcp_syn_retries < 1 || c->tcp_syn_retries > 30)
+		REJECT("tcp_syn_retries: must be 1..30");
+	if (c->tcp_retries < 1 || c->tcp_retries > 30)
+		REJECT("tcp_retries: must be 1..30");
+	if (c->tcp_delack_us < 1000 || c->tcp_delack_us > 500000)
+		REJECT("tcp_delack_us: must be 1 ms..500 ms (RFC 9293 3.8.6.3)");
+	if (c->tcp_msl_us < 1000 || c->tcp_msl_us > 600000000u)
+		REJECT("tcp_msl_us: must be 1 ms..600 s");
+	if (c->tcp_fin_wait2_us < 1000 || c->tcp_fin_wait2_us > 600000000u)
+		REJECT("tcp_fin_wait2_us: must be 1 ms..600 s");
+	if (c->tcp_keepidle_s < 1 || c->tcp_keepintvl_s < 1 || c->tcp_keepcnt < 1 ||
+	    c->tcp_keepidle_s > 32767 || c->tcp_keepintvl_s > 32767 || c->tcp_keepcnt > 127)
+		REJECT("tcp_keepidle_s/tcp_keepintvl_s/tcp_keepcnt: must be 1..32767 s, 1..32767 s, 1..127");
+	if (c->tcp_syn_backlog < 1 || c->tcp_syn_backlog > 65535)
+		REJECT("tcp_syn_backlog: must be 1..65535");
+	if (!c->tcp_congestion || !ftcp_cc_find(c->tcp_congestion))
+		REJECT("tcp_congestion: must be \"cubic\" or \"newreno\"");
 	return 0;
 }

@@ -52,6 +52,8 @@ int32_t ftcp_sock_alloc(struct ftcp_stack *s, uint8_t proto, ftcp_event_cb cb, v
 	so->user = user;
 	so->port_next = so->conn_next = so->ev_next = FTCP_NONE;
 	so->rxbuf = FTCP_NONE;
+	if (proto == FTCP_IP_PROTO_TCP)
+		ftcp_tcp_tcb_init(s, so);
 	return idx;
 }
 
@@ -84,6 +86,10 @@ void ftcp_sock_release(struct ftcp_stack *s, int32_t idx)
 		s->tx_blocked--;
 	if (so->rxbuf != FTCP_NONE)
 		ftcp_pool_free(&s->rxbuf_pool, so->rxbuf);
+	if (so->proto == FTCP_IP_PROTO_TCP && so->tcb.txbuf != FTCP_NONE) {
+		ftcp_pool_free(&s->txbuf_pool, so->tcb.txbuf);
+		so->tcb.txbuf = FTCP_NONE;
+	}
 	so->gen = (uint16_t)((so->gen + 1) & FTCP_SOCK_GEN_MASK);
 	so->flags = 0;
 	so->rxbuf = FTCP_NONE;
@@ -191,6 +197,8 @@ int ftcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr
 		return -FTCP_EBADF;
 	if (!a)
 		return -FTCP_EINVAL;
+	if (so->proto == FTCP_IP_PROTO_TCP)
+		return ftcp_tcp_connect(s, h, a);
 	if (so->proto != FTCP_IP_PROTO_UDP)
 		return -FTCP_EOPNOTSUPP;
 	if (so->flags & FTCP_SOCK_IN_CONN_TABLE)
@@ -219,9 +227,12 @@ int ftcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr
 int ftcp_close(struct ftcp_stack *s, ftcp_sock_t h)
 {
 	int32_t idx;
+	struct ftcp_socket *so = ftcp_sock_get(s, h, &idx);
 
-	if (!ftcp_sock_get(s, h, &idx))
+	if (!so)
 		return -FTCP_EBADF;
+	if (so->proto == FTCP_IP_PROTO_TCP)
+		return ftcp_tcp_close(s, idx);
 	ftcp_sock_release(s, idx);
 	return 0;
 }
@@ -263,6 +274,28 @@ int ftcp_sock_error(struct ftcp_stack *s, ftcp_sock_t h)
 	return err;
 }
 
+static int tcp_readiness(const struct ftcp_socket *so)
+{
+	const struct ftcp_tcb *t = &so->tcb;
+	int ev = 0;
+
+	if (t->state == FTCP_TCP_LISTEN)
+		return t->accept_len ? FTCP_EV_READABLE : 0;
+	if (so->rxbuf != FTCP_NONE && ftcp_queue_used(&t->rxq))
+		ev |= FTCP_EV_READABLE;
+	if (t->tf & FTCP_TF_FIN_RCVD)
+		ev |= FTCP_EV_READABLE | FTCP_EV_RDHUP;
+	if ((t->state == FTCP_TCP_ESTABLISHED || t->state == FTCP_TCP_CLOSE_WAIT) &&
+	    !(t->tf & FTCP_TF_FIN_QUEUED) && ftcp_queue_free(&t->txq) >= t->txq.size / 4)
+		ev |= FTCP_EV_WRITABLE;
+	if (so->err)
+		ev |= FTCP_EV_ERROR | FTCP_EV_READABLE | FTCP_EV_WRITABLE;
+	if ((so->flags & FTCP_SOCK_CONNECTED) &&
+	    (t->state == FTCP_TCP_CLOSED || t->state == FTCP_TCP_TIME_WAIT))
+		ev |= FTCP_EV_CLOSED | FTCP_EV_READABLE | FTCP_EV_WRITABLE;
+	return ev;
+}
+
 int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t h)
 {
 	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
@@ -270,6 +303,8 @@ int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t h)
 
 	if (!so)
 		return -FTCP_EBADF;
+	if (so->proto == FTCP_IP_PROTO_TCP)
+		return tcp_readiness(so);
 	if (!ftcp_fifo_empty(&so->rxq))
 		ev |= FTCP_EV_READABLE;
 	/* Writable while a maximum-size datagram fits the TX fifo. */
@@ -288,6 +323,8 @@ int ftcp_sock_rx_pending(const struct ftcp_stack *s, ftcp_sock_t h)
 
 	if (!so)
 		return -FTCP_EBADF;
+	if (so->proto == FTCP_IP_PROTO_TCP)
+		return so->rxbuf != FTCP_NONE ? (int)ftcp_queue_used(&so->tcb.rxq) : 0;
 	d = ftcp_fifo_peek(&so->rxq, NULL);
 	return d ? d->len : 0;
 }

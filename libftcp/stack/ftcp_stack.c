@@ -61,6 +61,9 @@ static struct ftcp_stack *layout(const struct ftcp_config *c, struct arena *a)
 	void *hold = carve(a, pool_bytes(hold_slot_size(c), c->arp_hold_frames));
 	void *socks = carve(a, pool_bytes(sizeof(struct ftcp_socket), c->max_sockets));
 	void *rxbufs = carve(a, pool_bytes(c->rx_buffer_size, c->rx_buffers));
+	void *txbufs = carve(a, pool_bytes(c->tx_buffer_size, c->tx_buffers));
+	void *tcpf = carve(a, sizeof(struct ftcp_tx_frame) * c->tx_burst);
+	void *tcph = carve(a, (uint64_t)FTCP_TCP_HDR_ROOM * c->tx_burst);
 	void *portb = carve(a, sizeof(int32_t) * c->demux_buckets);
 	void *connb = carve(a, sizeof(int32_t) * c->demux_buckets);
 	uint32_t i;
@@ -82,6 +85,9 @@ static struct ftcp_stack *layout(const struct ftcp_config *c, struct arena *a)
 	ftcp_pool_init(&s->hold_pool, hold, s->hold_slot_size, c->arp_hold_frames);
 	ftcp_pool_init(&s->sock_pool, socks, sizeof(struct ftcp_socket), c->max_sockets);
 	ftcp_pool_init(&s->rxbuf_pool, rxbufs, c->rx_buffer_size, c->rx_buffers);
+	ftcp_pool_init(&s->txbuf_pool, txbufs, c->tx_buffer_size, c->tx_buffers);
+	s->tcp_frames = tcpf;
+	s->tcp_hdrs = tcph;
 	s->port_buckets = portb;
 	s->conn_buckets = connb;
 	s->demux_mask = c->demux_buckets - 1;
@@ -158,6 +164,17 @@ int ftcp_stack_init(struct ftcp_stack **out, const struct ftcp_config *c,
 	ftcp_rand_seed(&s->rng, c->secret);
 	s->ip_id = (uint16_t)ftcp_rand_u32(&s->rng);
 	s->ev_head = s->ev_tail = FTCP_NONE;
+	s->tcp_out_head = s->tcp_out_tail = FTCP_NONE;
+	/* Keys for ISNs (RFC 6528) and SYN cookies, derived from the secret. */
+	s->isn_key.k0 = ftcp_mix64(c->secret ^ 0x49534e4b45593031ull);
+	s->isn_key.k1 = ftcp_mix64(c->secret ^ 0x49534e4b45593032ull);
+	s->cookie_key.k0 = ftcp_mix64(c->secret ^ 0x434f4f4b49453031ull);
+	s->cookie_key.k1 = ftcp_mix64(c->secret ^ 0x434f4f4b49453032ull);
+	s->tcp_cc_default = ftcp_cc_find(c->tcp_congestion);
+	/* The window scale a cookie connection uses: what fits a buffer. */
+	while (s->tcp_cookie_wscale < FTCP_TCP_MAX_WSCALE &&
+	       (c->rx_buffer_size >> s->tcp_cookie_wscale) > 0xffff)
+		s->tcp_cookie_wscale++;
 	s->icmp_tokens = (uint64_t)c->icmp_burst * 1000;
 	s->icmp_last_us = now_us;
 	ftcp_arp_init(s);
@@ -191,6 +208,9 @@ int ftcp_stack_poll(struct ftcp_stack *s, uint64_t now_us)
 	work += poll_rx(s);
 	work += ftcp_timer_run(s);
 	work += ftcp_tx_flush(s);
+	work += ftcp_tcp_output_all(s);
+	if (s->tcp_zombies)
+		ftcp_tcp_reap_zombies(s);
 	work += ftcp_sock_deliver_events(s);
 	return work;
 }
@@ -198,7 +218,8 @@ int ftcp_stack_poll(struct ftcp_stack *s, uint64_t now_us)
 uint64_t ftcp_stack_next_deadline(const struct ftcp_stack *s)
 {
 	const struct ftcp_heap_node *n = ftcp_heap_top(&s->timers);
-	if (!ftcp_fifo_empty(&s->txq) || s->ev_head != FTCP_NONE)
+	if (!ftcp_fifo_empty(&s->txq) || s->ev_head != FTCP_NONE || s->tcp_out_head != FTCP_NONE ||
+	    s->tcp_nframes)
 		return s->now;
 	return n ? n->key : UINT64_MAX;
 }
@@ -214,6 +235,8 @@ void ftcp_stack_pool_stats(const struct ftcp_stack *s, struct ftcp_pool_stats *o
 	out->sockets_max = s->sock_pool.count;
 	out->rx_buffers_in_use = s->rxbuf_pool.in_use;
 	out->rx_buffers_max = s->rxbuf_pool.count;
+	out->tx_buffers_in_use = s->txbuf_pool.in_use;
+	out->tx_buffers_max = s->txbuf_pool.count;
 	out->timers_queued = s->timers.len;
 	out->tx_fifo_used = ftcp_fifo_used(&s->txq);
 	out->arp_entries_in_use = s->arp_in_use;

@@ -17,7 +17,10 @@
 #include "base/ftcp_heap.h"
 #include "base/ftcp_pool.h"
 #include "base/ftcp_rand.h"
+#include "base/ftcp_siphash.h"
 #include "wire/ftcp_wire.h"
+#include "stack/ftcp_timer.h"
+#include "tcp/ftcp_tcp.h"
 
 #define FTCP_NONE (-1)
 #define FTCP_SOCK_IDX_BITS 20
@@ -25,21 +28,6 @@
 #define FTCP_SOCK_GEN_MASK 0x7ffu /* 11 bits: handles stay positive int32 */
 #define FTCP_MAX_SOCKETS_LIMIT (1u << FTCP_SOCK_IDX_BITS)
 #define FTCP_TIMERS_PER_SOCKET 4
-
-/* ---- timers ---- */
-struct ftcp_timer;
-typedef void (*ftcp_timer_fn)(struct ftcp_stack *s, struct ftcp_timer *t);
-
-struct ftcp_timer {
-	struct ftcp_heap_node node;
-	ftcp_timer_fn fn;
-};
-
-void ftcp_timer_init(struct ftcp_timer *t, ftcp_timer_fn fn);
-/* Arm (or re-arm) to fire at the absolute time when_us. */
-void ftcp_timer_arm(struct ftcp_stack *s, struct ftcp_timer *t, uint64_t when_us);
-void ftcp_timer_cancel(struct ftcp_stack *s, struct ftcp_timer *t);
-int ftcp_timer_run(struct ftcp_stack *s);
 
 /* ---- ARP ---- */
 enum ftcp_arp_state {
@@ -108,6 +96,7 @@ struct ftcp_socket {
 	void *user;
 	int32_t rxbuf;        /* index in the rx buffer pool, or FTCP_NONE */
 	struct ftcp_fifo rxq; /* UDP: received datagrams */
+	struct ftcp_tcb tcb;  /* TCP */
 };
 
 /* ---- the stack ---- */
@@ -140,10 +129,24 @@ struct ftcp_stack {
 
 	struct ftcp_pool sock_pool;
 	struct ftcp_pool rxbuf_pool;
+	struct ftcp_pool txbuf_pool;
 	int32_t *port_buckets, *conn_buckets;
 	uint32_t demux_mask;
 	int32_t ev_head, ev_tail;
 	uint32_t tx_blocked;
+
+	/* TCP: connections waiting for step 3, the frame batch (headers in
+	 * per-frame slots, payload referenced), keys, limits. */
+	int32_t tcp_out_head, tcp_out_tail;
+	struct ftcp_tx_frame *tcp_frames;
+	uint8_t *tcp_hdrs;
+	uint16_t tcp_nframes;
+	uint32_t tcp_zombies; /* closed, waiting for the device to release pins */
+	struct ftcp_siphash_key isn_key, cookie_key;
+	uint8_t tcp_cookie_wscale;
+	const struct ftcp_cc_ops *tcp_cc_default;
+	uint64_t chack_window_us;
+	uint32_t chack_count;
 
 	/* ICMP error rate limit (token bucket, in millitokens). */
 	uint64_t icmp_tokens, icmp_last_us;
@@ -190,6 +193,9 @@ int ftcp_ip_begin(struct ftcp_stack *s, uint32_t dst, uint8_t proto, uint32_t l4
 /* Write the IPv4 and Ethernet headers and queue the frame. tx_flags may
  * carry FTCP_TX_UDP_CKSUM; IP checksum offload is decided here. */
 void ftcp_ip_finish(struct ftcp_stack *s, struct ftcp_ip_tx *tx, uint32_t tx_flags);
+/* The next hop for dst (dst itself on our subnet, else the gateway), or 0
+ * when there is no route. */
+uint32_t ftcp_ip_nexthop(const struct ftcp_stack *s, uint32_t dst);
 /* Whether the device completes the checksum for this L4 protocol. */
 bool ftcp_ip_l4_cksum_offload(const struct ftcp_stack *s, uint8_t proto);
 /* Internal for ARP: the next hop resolver used by ftcp_ip_begin.
@@ -215,6 +221,12 @@ void ftcp_udp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip,
 /* An ICMP error quoted a UDP datagram we sent. */
 void ftcp_udp_icmp_error(struct ftcp_stack *s, uint32_t laddr, uint16_t lport,
                          uint32_t raddr, uint16_t rport, int err);
+
+/* TCP pieces the socket layer calls. */
+int ftcp_tcp_tcb_buffers(struct ftcp_stack *s, struct ftcp_socket *so);
+int ftcp_tcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a);
+int ftcp_tcp_close(struct ftcp_stack *s, int32_t idx);
+void ftcp_tcp_reap_zombies(struct ftcp_stack *s);
 
 int ftcp_tx_flush(struct ftcp_stack *s);
 /* Reserve a frame of len bytes in the TX fifo; NULL when full. */

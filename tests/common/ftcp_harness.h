@@ -18,9 +18,20 @@
 #define HARNESS_MAX_PEERS 4
 #define HARNESS_RX_FIFO (1u << 20)
 
+/* With FTCP_TRACE=1 in the environment, every frame a stack transmits is
+ * printed (TCP segments decoded) before it reaches the link or the fault
+ * injector. */
+struct harness_tracer {
+	struct ftcp_device dev;
+	struct ftcp_device *inner;
+	struct harness *h;
+	char name;
+};
+
 struct harness_node {
 	struct ftcp_memlink_port port;
 	struct ftcp_faultdev fault;
+	struct harness_tracer tracer;
 	bool faulty;
 	struct ftcp_stack *stack;
 	struct ftcp_config cfg;
@@ -61,6 +72,11 @@ void harness_run(struct harness *h, uint64_t duration_us, uint64_t step_us);
 /* Step until pred(arg) holds or max_us passes; true if it held. */
 bool harness_run_until(struct harness *h, bool (*pred)(void *), void *arg, uint64_t max_us,
                        uint64_t step_us);
+/* Event-driven: poll every stack; while any has work, poll again 1 us
+ * later; when all are idle, jump to the next timer or held frame. Stops
+ * when pred(arg) holds (true) or max_us passes (false). For long
+ * protocol runs (minutes of virtual time in milliseconds of real time). */
+bool harness_run_fast(struct harness *h, bool (*pred)(void *), void *arg, uint64_t max_us);
 void harness_free(struct harness *h);
 
 /* Copy the oldest frame waiting at a peer port into buf; its length, or 0

@@ -19,6 +19,7 @@
 #ifndef FTCP_H
 #define FTCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,20 @@ struct ftcp_config {
 	uint16_t tx_burst;
 	uint16_t ephemeral_lo;
 	uint16_t ephemeral_hi;
+
+	/* TCP */
+	uint32_t tx_buffers;
+	uint32_t tx_buffer_size;
+	uint32_t tcp_rto_min_us, tcp_rto_max_us, tcp_rto_init_us;
+	uint32_t tcp_syn_retries, tcp_retries;
+	uint32_t tcp_delack_us;
+	uint32_t tcp_msl_us;
+	uint32_t tcp_fin_wait2_us;
+	uint32_t tcp_keepidle_s, tcp_keepintvl_s, tcp_keepcnt;
+	uint32_t tcp_syn_backlog;
+	uint32_t tcp_challenge_ack_limit;
+	bool tcp_window_scaling, tcp_timestamps, tcp_sack, tcp_syncookies;
+	const char *tcp_congestion;  /* "cubic" (default) or "newreno" */
 };
 
 /* Fill *c with the ftcp_opts.h defaults (address fields zero). */
@@ -93,6 +108,7 @@ void ftcp_stack_counters(const struct ftcp_stack *s, struct ftcp_counters *out);
 struct ftcp_pool_stats {
 	uint32_t sockets_in_use, sockets_max;
 	uint32_t rx_buffers_in_use, rx_buffers_max;
+	uint32_t tx_buffers_in_use, tx_buffers_max;
 	uint32_t timers_queued;
 	uint32_t tx_fifo_used;
 	uint32_t arp_entries_in_use, arp_held_frames;
@@ -128,10 +144,14 @@ struct ftcp_sockaddr {
 };
 
 enum ftcp_event {
-	FTCP_EV_READABLE = 1u << 0, /* data (or a datagram) can be read */
-	FTCP_EV_WRITABLE = 1u << 1, /* a send that returned EAGAIN can go on */
+	FTCP_EV_READABLE = 1u << 0, /* data, a datagram, end of stream, or a
+	                               connection to accept */
+	FTCP_EV_WRITABLE = 1u << 1, /* connected, or a send that returned
+	                               EAGAIN can go on */
 	FTCP_EV_ERROR = 1u << 2,    /* ftcp_sock_error has a pending error */
-	FTCP_EV_CLOSED = 1u << 3,   /* the peer closed or the socket died */
+	FTCP_EV_CLOSED = 1u << 3,   /* the connection is over (both directions
+	                               closed, reset or timed out) */
+	FTCP_EV_RDHUP = 1u << 4,    /* the peer closed its sending side */
 };
 
 typedef void (*ftcp_event_cb)(struct ftcp_stack *s, ftcp_sock_t sock, uint32_t events,
@@ -175,7 +195,97 @@ int ftcp_sock_error(struct ftcp_stack *s, ftcp_sock_t sock);
 /* Current readiness as FTCP_EV_* bits (level-triggered view), or a
  * negative code for a bad handle. */
 int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t sock);
-/* Bytes of the next datagram waiting, or 0 (FIONREAD for UDP). */
+/* UDP: bytes of the next datagram waiting; TCP: bytes readable (FIONREAD). */
 int ftcp_sock_rx_pending(const struct ftcp_stack *s, ftcp_sock_t sock);
+
+/* ---- TCP ---- */
+
+enum ftcp_tcp_state {
+	FTCP_TCP_CLOSED = 0,
+	FTCP_TCP_LISTEN,
+	FTCP_TCP_SYN_SENT,
+	FTCP_TCP_SYN_RECEIVED,
+	FTCP_TCP_ESTABLISHED,
+	FTCP_TCP_FIN_WAIT_1,
+	FTCP_TCP_FIN_WAIT_2,
+	FTCP_TCP_CLOSE_WAIT,
+	FTCP_TCP_CLOSING,
+	FTCP_TCP_LAST_ACK,
+	FTCP_TCP_TIME_WAIT,
+};
+
+const char *ftcp_tcp_state_name(int state);
+
+/* Open a TCP socket (CLOSED). Returns the handle, -FTCP_EMFILE when the
+ * socket table is full. Buffers are taken at connect/accept. */
+ftcp_sock_t ftcp_tcp_open(struct ftcp_stack *s, ftcp_event_cb cb, void *user);
+/* TCP: ftcp_connect starts the handshake and returns -FTCP_EINPROGRESS;
+ * WRITABLE reports success, ERROR (with ftcp_sock_error) failure. */
+
+/* Listen with an accept queue of backlog connections (at least 1). */
+int ftcp_listen(struct ftcp_stack *s, ftcp_sock_t sock, int backlog);
+/* Take an established connection; cb/user receive its events. Returns the
+ * new handle, or -FTCP_EAGAIN when none is waiting. */
+ftcp_sock_t ftcp_accept(struct ftcp_stack *s, ftcp_sock_t listener, ftcp_event_cb cb,
+                        void *user, struct ftcp_sockaddr *peer);
+
+/* Queue up to len bytes; returns how many were queued (possibly fewer),
+ * -FTCP_EAGAIN when none fit (WRITABLE follows), -FTCP_ENOTCONN,
+ * -FTCP_EPIPE after shutdown for writing or the peer's reset. */
+int ftcp_send(struct ftcp_stack *s, ftcp_sock_t sock, const void *buf, uint32_t len);
+/* Read up to len bytes (FTCP_MSG_PEEK leaves them queued); 0 at end of
+ * stream, -FTCP_EAGAIN when nothing is there yet, or the pending error. */
+int ftcp_recv(struct ftcp_stack *s, ftcp_sock_t sock, void *buf, uint32_t len, uint32_t flags);
+
+enum { FTCP_SHUT_RD = 1, FTCP_SHUT_WR = 2, FTCP_SHUT_RDWR = 3 };
+int ftcp_shutdown(struct ftcp_stack *s, ftcp_sock_t sock, int how);
+/* Reset the connection (RST) and free the socket at once. */
+int ftcp_abort(struct ftcp_stack *s, ftcp_sock_t sock);
+/* (ftcp_close on TCP: an orderly close — the FIN goes after queued data and
+ * the connection finishes in the background; with unread received data, or
+ * linger 0, it resets instead, as RFC 2525 2.17 and Linux do.) */
+
+enum ftcp_sockopt {
+	FTCP_SO_NODELAY,   /* bool: Nagle off */
+	FTCP_SO_KEEPALIVE, /* bool */
+	FTCP_SO_KEEPIDLE,  /* seconds */
+	FTCP_SO_KEEPINTVL, /* seconds */
+	FTCP_SO_KEEPCNT,
+	FTCP_SO_LINGER,    /* seconds, -1 = off; 0 = close resets */
+	FTCP_SO_RCVBUF,    /* bytes, capped by the receive buffer */
+	FTCP_SO_SNDBUF,    /* bytes, capped by the send buffer */
+	FTCP_SO_MAXSEG,    /* send MSS cap (before the connection) */
+};
+int ftcp_setsockopt(struct ftcp_stack *s, ftcp_sock_t sock, int opt, int value);
+int ftcp_getsockopt(const struct ftcp_stack *s, ftcp_sock_t sock, int opt, int *value);
+/* Congestion control by name ("cubic", "newreno"); -FTCP_EINVAL for an
+ * unknown name. */
+int ftcp_set_congestion(struct ftcp_stack *s, ftcp_sock_t sock, const char *name);
+const char *ftcp_get_congestion(const struct ftcp_stack *s, ftcp_sock_t sock);
+
+enum ftcp_tcp_info_opts {
+	FTCP_TCPI_OPT_TIMESTAMPS = 1,
+	FTCP_TCPI_OPT_SACK = 2,
+	FTCP_TCPI_OPT_WSCALE = 4,
+};
+
+/* A TCP_INFO-like snapshot. */
+struct ftcp_tcp_info {
+	uint8_t state;            /* enum ftcp_tcp_state */
+	uint8_t options;          /* enum ftcp_tcp_info_opts */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retransmits;      /* consecutive timeouts now */
+	uint8_t backoff;
+	uint8_t in_recovery;
+	uint32_t rto_us, rtt_us, rttvar_us;
+	uint32_t snd_mss, rcv_mss;
+	uint32_t snd_cwnd, snd_ssthresh; /* bytes */
+	uint32_t bytes_in_flight, unacked, sacked;
+	uint32_t snd_wnd, rcv_wnd;
+	uint32_t total_retrans, fast_retrans, timeouts;
+	uint64_t bytes_acked, bytes_received, segs_in, segs_out;
+	uint32_t send_queue, recv_queue; /* bytes queued, not yet acked / read */
+};
+int ftcp_tcp_info(const struct ftcp_stack *s, ftcp_sock_t sock, struct ftcp_tcp_info *info);
 
 #endif

@@ -56,6 +56,49 @@
 	X(drop_udp_cksum, "UDP checksum wrong") \
 	X(drop_udp_no_port, "UDP datagram for a port nobody bound") \
 	X(drop_udp_rcvbuf, "UDP datagram dropped: receive buffer full") \
+	X(tcp_rx_segs, "TCP segments received (valid header and checksum)") \
+	X(tcp_tx_segs, "TCP segments sent") \
+	X(tcp_active_opens, "connections opened by connect") \
+	X(tcp_passive_opens, "connections opened by a listener") \
+	X(tcp_established, "connections that reached ESTABLISHED") \
+	X(tcp_retrans_segs, "TCP segments retransmitted") \
+	X(tcp_rto, "retransmission timeouts") \
+	X(tcp_fast_retransmits, "fast retransmits (dupACK or SACK loss detection)") \
+	X(tcp_sack_recoveries, "loss recoveries driven by SACK (RFC 6675)") \
+	X(tcp_tail_loss_probes, "tail loss probes sent (RFC 8985)") \
+	X(tcp_lost_retransmits, "retransmissions found lost again and resent") \
+	X(tcp_dupacks_rx, "duplicate ACKs received") \
+	X(tcp_ooo_segs, "segments received out of order") \
+	X(tcp_delayed_acks, "ACKs sent by the delayed-ACK timer") \
+	X(tcp_window_updates, "window updates sent after a read") \
+	X(tcp_window_probes, "zero-window probes sent") \
+	X(tcp_keepalive_probes, "keepalive probes sent") \
+	X(tcp_keepalive_drops, "connections dropped by keepalive") \
+	X(tcp_timeouts, "connections dropped by retransmission timeout") \
+	X(tcp_resets_rx, "connections reset by the peer") \
+	X(tcp_tx_rst, "resets sent") \
+	X(tcp_close_resets, "closes that reset (unread data or linger 0)") \
+	X(tcp_challenge_acks, "challenge ACKs sent (RFC 5961)") \
+	X(tcp_challenge_acks_limited, "challenge ACKs not sent: rate limit") \
+	X(tcp_syncookies_sent, "SYN cookies sent (SYN queue full)") \
+	X(tcp_syncookies_ok, "connections completed from a SYN cookie") \
+	X(tcp_syncookies_failed, "ACKs with an invalid SYN cookie") \
+	X(tcp_time_wait_reused, "TIME_WAIT connections replaced by a new SYN") \
+	X(tcp_rx_no_socket, "segments for no connection or listener (reset sent)") \
+	X(tcp_rx_trimmed, "segments trimmed to the receive window") \
+	X(drop_tcp_short, "TCP segment truncated") \
+	X(drop_tcp_hdr_len, "TCP data offset invalid") \
+	X(drop_tcp_cksum, "TCP checksum wrong") \
+	X(drop_tcp_bad_options, "TCP options malformed") \
+	X(drop_tcp_not_unicast, "TCP segment not for our unicast address or port 0") \
+	X(drop_tcp_out_of_window, "TCP segment outside the receive window") \
+	X(drop_tcp_paws, "TCP segment failed PAWS (old timestamp)") \
+	X(drop_tcp_bad_ack, "TCP ACK for unsent or too old data") \
+	X(drop_tcp_no_ack, "TCP segment without ACK in a synchronized state") \
+	X(drop_tcp_ooo_full, "TCP data dropped: reassembly ranges or buffer full") \
+	X(drop_tcp_syn_queue_full, "SYNs dropped: queues full and no cookies") \
+	X(drop_tcp_accept_full, "handshakes not completed: accept queue full") \
+	X(drop_tcp_no_socket, "SYNs dropped: no socket or buffer for the connection") \
 	X(drop_tx_fifo_full, "frames dropped: TX fifo full") \
 	X(tx_device_busy, "TX bursts the device did not fully take") \
 	X(timers_fired, "timer expirations handled")

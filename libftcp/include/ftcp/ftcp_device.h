@@ -11,9 +11,11 @@
  * Ethernet frame (no FCS) the device owns; the core reads it and then hands
  * the descriptors back through rx_release, in the same poll step.
  *
- * Transmit: a frame is a header piece and an optional payload piece, so a
+ * Transmit: a frame is a header piece and up to two payload pieces, so a
  * TCP segment can reference bytes in a socket's TX ring instead of copying
- * them (the seed design's zero-copy TX). The header memory is the core's and
+ * them (the seed design's zero-copy TX); the second piece carries on from
+ * the start of the ring when the first runs to its end, so segments are
+ * never cut short at the wrap. The header memory is the core's and
  * is reused as soon as tx_burst returns: the device copies it. The payload:
  *  - pin == NULL: the payload is only valid during the call; copy it.
  *  - pin != NULL: the device may keep referencing the payload after the call
@@ -81,11 +83,29 @@ struct ftcp_tx_frame {
 	uint32_t hdr_len;
 	const uint8_t *payload;   /* may be NULL */
 	uint32_t payload_len;
+	const uint8_t *payload2;  /* continues payload; NULL if none */
+	uint32_t payload2_len;
 	uint32_t flags;           /* enum ftcp_tx_flags */
 	uint8_t l2_len, l3_len, l4_len;
 	uint16_t tso_segsz;       /* with FTCP_TX_TSO: payload bytes per segment */
 	struct ftcp_txpin *pin;   /* see the header comment */
 };
+
+static inline uint32_t ftcp_tx_frame_len(const struct ftcp_tx_frame *f)
+{
+	return f->hdr_len + f->payload_len + f->payload2_len;
+}
+
+/* Copy a frame's pieces into dst (ftcp_tx_frame_len bytes): for devices
+ * that copy rather than reference. */
+static inline void ftcp_tx_frame_copy(const struct ftcp_tx_frame *f, uint8_t *dst)
+{
+	__builtin_memcpy(dst, f->hdr, f->hdr_len);
+	if (f->payload_len)
+		__builtin_memcpy(dst + f->hdr_len, f->payload, f->payload_len);
+	if (f->payload2_len)
+		__builtin_memcpy(dst + f->hdr_len + f->payload_len, f->payload2, f->payload2_len);
+}
 
 struct ftcp_device;
 

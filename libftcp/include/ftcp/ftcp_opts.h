@@ -101,6 +101,68 @@
 #define FTCP_DEFAULT_EPHEMERAL_HI 65535
 #endif
 
+/* TCP send buffers (the zero-copy TX ring of each connection), taken as a
+ * connection opens; a power of two. */
+#ifndef FTCP_DEFAULT_TX_BUFFERS
+#define FTCP_DEFAULT_TX_BUFFERS 64
+#endif
+#ifndef FTCP_DEFAULT_TX_BUFFER_SIZE
+#define FTCP_DEFAULT_TX_BUFFER_SIZE 65536
+#endif
+
+/* Retransmission timeout bounds and start value (RFC 6298 2.1 says 1 s to
+ * start; the minimum is Linux's 200 ms rather than RFC 6298's 1 s, which
+ * is far above a data-centre RTT). */
+#ifndef FTCP_DEFAULT_TCP_RTO_MIN_US
+#define FTCP_DEFAULT_TCP_RTO_MIN_US 200000u
+#endif
+#ifndef FTCP_DEFAULT_TCP_RTO_MAX_US
+#define FTCP_DEFAULT_TCP_RTO_MAX_US 60000000u
+#endif
+#ifndef FTCP_DEFAULT_TCP_RTO_INIT_US
+#define FTCP_DEFAULT_TCP_RTO_INIT_US 1000000u
+#endif
+/* Timeouts before giving up: SYN retransmissions, data retransmissions. */
+#ifndef FTCP_DEFAULT_TCP_SYN_RETRIES
+#define FTCP_DEFAULT_TCP_SYN_RETRIES 6
+#endif
+#ifndef FTCP_DEFAULT_TCP_RETRIES
+#define FTCP_DEFAULT_TCP_RETRIES 15
+#endif
+/* Longest an ACK is delayed (RFC 9293 3.8.6.3 allows up to 500 ms). */
+#ifndef FTCP_DEFAULT_TCP_DELACK_US
+#define FTCP_DEFAULT_TCP_DELACK_US 40000u
+#endif
+/* Maximum segment lifetime; TIME_WAIT lasts 2 * MSL (RFC 9293 3.4.2). */
+#ifndef FTCP_DEFAULT_TCP_MSL_US
+#define FTCP_DEFAULT_TCP_MSL_US 30000000u
+#endif
+/* How long a closed connection waits in FIN_WAIT_2 for the peer's FIN. */
+#ifndef FTCP_DEFAULT_TCP_FIN_WAIT2_US
+#define FTCP_DEFAULT_TCP_FIN_WAIT2_US 60000000u
+#endif
+/* Keepalive (RFC 1122 4.2.3.6), when a socket turns it on: idle time,
+ * probe interval and probes before the connection is dropped (Linux's
+ * defaults). */
+#ifndef FTCP_DEFAULT_TCP_KEEPIDLE_S
+#define FTCP_DEFAULT_TCP_KEEPIDLE_S 7200
+#endif
+#ifndef FTCP_DEFAULT_TCP_KEEPINTVL_S
+#define FTCP_DEFAULT_TCP_KEEPINTVL_S 75
+#endif
+#ifndef FTCP_DEFAULT_TCP_KEEPCNT
+#define FTCP_DEFAULT_TCP_KEEPCNT 9
+#endif
+/* Half-open connections a listener holds before answering with SYN
+ * cookies (RFC 4987). */
+#ifndef FTCP_DEFAULT_TCP_SYN_BACKLOG
+#define FTCP_DEFAULT_TCP_SYN_BACKLOG 128
+#endif
+/* Challenge ACKs (RFC 5961 7) per second, per stack. */
+#ifndef FTCP_DEFAULT_TCP_CHALLENGE_ACK_LIMIT
+#define FTCP_DEFAULT_TCP_CHALLENGE_ACK_LIMIT 1000
+#endif
+
 #define FTCP_MAX_BURST 256
 
 _Static_assert(FTCP_DEFAULT_MAX_SOCKETS > 0, "FTCP_DEFAULT_MAX_SOCKETS");
@@ -113,6 +175,11 @@ _Static_assert(FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR >= 1 &&
                "FTCP_DEFAULT_ARP_HOLD_PER_NEIGHBOUR must be 1..ARP_HOLD_FRAMES");
 _Static_assert((FTCP_DEFAULT_DEMUX_BUCKETS & (FTCP_DEFAULT_DEMUX_BUCKETS - 1)) == 0,
                "FTCP_DEFAULT_DEMUX_BUCKETS must be a power of two");
+_Static_assert((FTCP_DEFAULT_TX_BUFFER_SIZE & (FTCP_DEFAULT_TX_BUFFER_SIZE - 1)) == 0,
+               "FTCP_DEFAULT_TX_BUFFER_SIZE must be a power of two");
+_Static_assert(FTCP_DEFAULT_TCP_RTO_MIN_US <= FTCP_DEFAULT_TCP_RTO_INIT_US &&
+               FTCP_DEFAULT_TCP_RTO_INIT_US <= FTCP_DEFAULT_TCP_RTO_MAX_US,
+               "TCP RTO defaults must satisfy min <= init <= max");
 _Static_assert(FTCP_DEFAULT_RX_BURST > 0 && FTCP_DEFAULT_RX_BURST <= FTCP_MAX_BURST,
                "FTCP_DEFAULT_RX_BURST");
 _Static_assert(FTCP_DEFAULT_TX_BURST > 0 && FTCP_DEFAULT_TX_BURST <= FTCP_MAX_BURST,

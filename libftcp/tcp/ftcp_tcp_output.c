@@ -1,0 +1,537 @@
+/*
+ * ftcp_tcp_output.c — what a connection sends, and how a segment reaches
+ * the device.
+ *
+ * Zero-copy: a segment's headers are written into a per-frame header slot
+ * of the stack; its payload is a reference into the connection's send
+ * queue (ftcp_queue_peek_ref), pinned until the device lets go. A segment
+ * never spans the end of the ring: it is cut there, as the seed design
+ * does. Retransmissions reference the same bytes again.
+ *
+ * Frames collect in a batch handed to the device when full and at the end
+ * of step 3; frames the device cannot take yet stay in the batch, in
+ * order, for the next poll.
+ *
+ * Segments for connections that do not exist (resets) and stateless
+ * SYN-ACKs (SYN cookies) go through the TX fifo instead, like UDP.
+ */
+#include "stack/ftcp_stack_internal.h"
+#include "base/ftcp_cksum.h"
+#include "base/ftcp_siphash.h"
+
+static inline struct ftcp_tcb *tcb_of(struct ftcp_stack *s, int32_t idx)
+{
+	return &ftcp_sock_at(s, idx)->tcb;
+}
+
+uint32_t ftcp_tcp_isn(const struct ftcp_stack *s, uint32_t laddr, uint16_t lport,
+                      uint32_t raddr, uint16_t rport)
+{
+	uint8_t in[12];
+
+	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
+	ftcp_put_be32(in, laddr);
+	ftcp_put_be32(in + 4, raddr);
+	ftcp_put_be16(in + 8, lport);
+	ftcp_put_be16(in + 10, rport);
+	return (uint32_t)(s->now / 4) + (uint32_t)ftcp_siphash(&s->isn_key, in, sizeof(in));
+}
+
+uint32_t ftcp_tcp_ts_now(const struct ftcp_stack *s, const struct ftcp_tcb *t)
+{
+	/* A 1 ms clock (RFC 7323 5.4 asks for 1 ms to 1 s per tick). */
+	return (uint32_t)(s->now / 1000) + t->ts_offset;
+}
+
+/* ---- the frame batch ---- */
+
+static void batch_flush(struct ftcp_stack *s)
+{
+	struct ftcp_device *dev = s->dev;
+	uint16_t n = s->tcp_nframes, sent, i;
+
+	if (!n)
+		return;
+	sent = dev->ops->tx_burst(dev, s->tcp_frames, n, s->now);
+	for (i = 0; i < sent; i++) {
+		s->ctr.eth_tx_frames++;
+		s->ctr.eth_tx_bytes += ftcp_tx_frame_len(&s->tcp_frames[i]);
+	}
+	if (sent < n) {
+		/* Keep the rest, in order, with their headers. */
+		s->ctr.tx_device_busy++;
+		for (i = sent; i < n; i++) {
+			struct ftcp_tx_frame *to = &s->tcp_frames[i - sent];
+			uint8_t *hdr = s->tcp_hdrs + (size_t)(i - sent) * FTCP_TCP_HDR_ROOM;
+			*to = s->tcp_frames[i];
+			ftcp_memmove(hdr, to->hdr, to->hdr_len);
+			to->hdr = hdr;
+		}
+	}
+	s->tcp_nframes = (uint16_t)(n - sent);
+}
+
+/* A free frame and its header slot, or NULL when the device is full. */
+static struct ftcp_tx_frame *batch_frame(struct ftcp_stack *s, uint8_t **hdr)
+{
+	if (s->tcp_nframes == s->cfg.tx_burst) {
+		batch_flush(s);
+		if (s->tcp_nframes == s->cfg.tx_burst)
+			return NULL;
+	}
+	*hdr = s->tcp_hdrs + (size_t)s->tcp_nframes * FTCP_TCP_HDR_ROOM;
+	return &s->tcp_frames[s->tcp_nframes];
+}
+
+/* ---- segments ---- */
+
+/* The next hop's MAC for this connection, starting resolution if needed.
+ * false: output must wait (ftcp_tcp_arp_resolved wakes it). */
+static bool nexthop_ready(struct ftcp_stack *s, struct ftcp_tcb *t)
+{
+	struct ftcp_arp_entry *neigh = NULL;
+	int rc = ftcp_arp_resolve(s, t->nexthop, &t->nexthop_mac, &neigh);
+
+	if (rc == 0) {
+		t->tf &= ~FTCP_TF_ARP_WAIT;
+		return true;
+	}
+	t->tf |= FTCP_TF_ARP_WAIT;
+	return false;
+}
+
+/* Options for a segment of this connection. */
+static void segment_options(struct ftcp_stack *s, const struct ftcp_tcb *t, uint8_t flags,
+                            struct ftcp_tcp_opts *o)
+{
+	ftcp_memset(o, 0, sizeof(*o));
+	if (flags & FTCP_TCP_SYN) {
+		bool synack = flags & FTCP_TCP_ACK;
+		o->has_mss = true;
+		o->mss = (uint16_t)(s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN);
+		/* A SYN-ACK only echoes what the SYN offered (RFC 7323 1.3,
+		 * 2.2; RFC 2018 2). */
+		if (s->cfg.tcp_window_scaling && (!synack || (t->tf & FTCP_TF_WS_OK))) {
+			o->has_wscale = true;
+			o->wscale = t->rcv_wscale;
+		}
+		if (s->cfg.tcp_sack && (!synack || (t->tf & FTCP_TF_SACK_OK)))
+			o->sack_ok = true;
+		if (s->cfg.tcp_timestamps && (!synack || (t->tf & FTCP_TF_TS_OK))) {
+			o->has_ts = true;
+			o->ts_val = ftcp_tcp_ts_now(s, t);
+			o->ts_ecr = synack ? t->ts_recent : 0;
+		}
+		return;
+	}
+	if (t->tf & FTCP_TF_TS_OK) {
+		o->has_ts = true;
+		o->ts_val = ftcp_tcp_ts_now(s, t);
+		o->ts_ecr = t->ts_recent;
+	}
+	if ((t->tf & FTCP_TF_SACK_OK) && t->n_ooo && (flags & FTCP_TCP_ACK))
+		o->n_sack = (uint8_t)ftcp_tcp_sack_blocks(t, o->sack, FTCP_TCP_MAX_SACK);
+}
+
+/* Build and queue one segment of the connection; returns payload bytes
+ * sent (may be cut at the ring's end) or -1 if nothing could be sent. */
+static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uint32_t len,
+                            uint8_t flags)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	struct ftcp_tcb *t = &so->tcb;
+	struct ftcp_tx_frame *f;
+	struct ftcp_tcp_repr r = {0};
+	struct ftcp_ipv4_repr ip;
+	const uint8_t *payload = NULL, *payload2 = NULL;
+	uint32_t len1 = 0, len2 = 0;
+	uint8_t *hdr;
+	uint32_t tcp_hlen, wnd, laddr = so->laddr ? so->laddr : s->ip;
+	bool offload = ftcp_ip_l4_cksum_offload(s, FTCP_IP_PROTO_TCP);
+	bool ip_offload = s->dev->caps & FTCP_DEV_TX_IPV4_CKSUM;
+
+	if (!nexthop_ready(s, t))
+		return -1;
+	f = batch_frame(s, &hdr);
+	if (!f)
+		return -1;
+	segment_options(s, t, flags, &r.opt);
+	if (len) {
+		/* SACK blocks take room the MSS did not count: the packet
+		 * must still fit the MTU. */
+		uint32_t room = s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN - ftcp_tcp_opts_len(&r.opt);
+		uint32_t off = seq - t->tx_seq;
+		len = FTCP_MIN(len, room);
+		/* Up to two pieces: to the end of the ring, then from its start. */
+		len1 = FTCP_MIN(len, ftcp_queue_peek_ref(&t->txq, off, &payload));
+		if (len1 < len)
+			len2 = FTCP_MIN(len - len1, ftcp_queue_peek_ref(&t->txq, off + len1, &payload2));
+		len = len1 + len2;
+		if (!len)
+			return -1;
+		if (seq + len != t->fin_seq)
+			flags &= (uint8_t)~FTCP_TCP_FIN; /* cut short: the FIN waits */
+	}
+
+	r.src_port = so->lport;
+	r.dst_port = so->rport;
+	r.seq = seq;
+	r.flags = flags;
+	if (flags & FTCP_TCP_ACK)
+		r.ack = t->rcv_nxt;
+	wnd = ftcp_tcp_rcv_window(t);
+	/* The window in a SYN is never scaled (RFC 7323 2.2). */
+	r.window = (flags & FTCP_TCP_SYN) ? (uint16_t)FTCP_MIN(wnd, 0xffffu)
+	                                  : (uint16_t)(wnd >> t->rcv_wscale);
+	tcp_hlen = ftcp_tcp_emit(&r, hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN);
+
+	ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
+	ftcp_memcpy(hdr + 6, s->mac.b, FTCP_ETH_ALEN);
+	ftcp_put_be16(hdr + 12, FTCP_ETHERTYPE_IPV4);
+	ftcp_memset(&ip, 0, sizeof(ip));
+	ip.src = laddr;
+	ip.dst = so->raddr;
+	ip.proto = FTCP_IP_PROTO_TCP;
+	ip.ttl = s->cfg.ip_ttl;
+	ip.total_len = (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len);
+	ip.id = s->ip_id++;
+	ip.frag = FTCP_IPV4_DF;
+	ftcp_ipv4_emit(&ip, hdr + FTCP_ETH_HLEN, !ip_offload);
+	ftcp_tcp_set_cksum2(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN, tcp_hlen, payload, len1, payload2,
+	                    len2, laddr, so->raddr, !offload);
+
+	f->hdr = hdr;
+	f->hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
+	f->payload = payload;
+	f->payload_len = len1;
+	f->payload2 = payload2;
+	f->payload2_len = len2;
+	f->flags = (ip_offload ? FTCP_TX_IP_CKSUM : 0) | (offload ? FTCP_TX_TCP_CKSUM : 0);
+	f->l2_len = FTCP_ETH_HLEN;
+	f->l3_len = FTCP_IPV4_HLEN;
+	f->l4_len = (uint8_t)tcp_hlen;
+	f->tso_segsz = 0;
+	f->pin = NULL;
+	if (len) {
+		f->pin = &t->pins.pin[t->pins.epoch];
+		f->pin->refs++;
+	}
+	s->tcp_nframes++;
+
+	s->ctr.ipv4_tx++;
+	s->ctr.tcp_tx_segs++;
+	t->segs_out++;
+	if (flags & FTCP_TCP_RST)
+		s->ctr.tcp_tx_rst++;
+	if (flags & FTCP_TCP_ACK) {
+		t->last_ack_sent = t->rcv_nxt;
+		t->tf &= ~(FTCP_TF_ACK_NOW | FTCP_TF_DELACK);
+		ftcp_timer_cancel(s, &t->delack_timer);
+	}
+	wnd = (flags & FTCP_TCP_SYN) ? r.window : (uint32_t)r.window << t->rcv_wscale;
+	if (ftcp_seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
+		t->rcv_adv = t->rcv_nxt + wnd;
+	return (int32_t)len;
+}
+
+int32_t ftcp_tcp_send_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uint32_t len,
+                              uint8_t flags)
+{
+	return emit_segment(s, idx, seq, len, flags);
+}
+
+void ftcp_tcp_send_ack(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	/* After a timeout snd_nxt goes back to resend old data; an ACK must
+	 * still carry the next new sequence number, or it falls below what
+	 * the peer has received and is dropped as out of window (BSD's
+	 * tcp_output does the same). */
+	(void)emit_segment(s, idx, t->snd_max, 0, FTCP_TCP_ACK);
+}
+
+void ftcp_tcp_send_rst(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	(void)emit_segment(s, idx, t->snd_nxt, 0, FTCP_TCP_RST | FTCP_TCP_ACK);
+}
+
+/* Send a segment with no connection behind it through the TX fifo. */
+static void send_stateless(struct ftcp_stack *s, uint32_t dst, const struct ftcp_tcp_repr *r)
+{
+	struct ftcp_ip_tx tx;
+	uint32_t hlen = FTCP_TCP_HLEN + ftcp_tcp_opts_len(&r->opt);
+	bool offload = ftcp_ip_l4_cksum_offload(s, FTCP_IP_PROTO_TCP);
+
+	if (ftcp_ip_begin(s, dst, FTCP_IP_PROTO_TCP, hlen, &tx) < 0)
+		return;
+	ftcp_tcp_emit(r, tx.l4);
+	ftcp_tcp_set_cksum(tx.l4, hlen, NULL, 0, s->ip, dst, !offload);
+	ftcp_ip_finish(s, &tx, offload ? FTCP_TX_TCP_CKSUM : 0);
+	s->ctr.tcp_tx_segs++;
+	if (r->flags & FTCP_TCP_RST)
+		s->ctr.tcp_tx_rst++;
+}
+
+void ftcp_tcp_send_rst_reply(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip,
+                             const struct ftcp_tcp_repr *seg)
+{
+	struct ftcp_tcp_repr r;
+
+	/* Never answer a reset, nor anything not sent to us alone. */
+	if (seg->flags & FTCP_TCP_RST || ip->dst != s->ip)
+		return;
+	ftcp_memset(&r, 0, sizeof(r));
+	r.src_port = seg->dst_port;
+	r.dst_port = seg->src_port;
+	/* RFC 9293 3.10.7.1: <SEQ=SEG.ACK><CTL=RST> if the segment had an ACK,
+	 * else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	if (seg->flags & FTCP_TCP_ACK) {
+		r.seq = seg->ack;
+		r.flags = FTCP_TCP_RST;
+	} else {
+		r.ack = seg->seq + seg->payload_len + !!(seg->flags & FTCP_TCP_SYN) +
+		        !!(seg->flags & FTCP_TCP_FIN);
+		r.flags = FTCP_TCP_RST | FTCP_TCP_ACK;
+	}
+	send_stateless(s, ip->src, &r);
+}
+
+void ftcp_tcp_send_synack_cookie(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip,
+                                 const struct ftcp_tcp_repr *seg, uint32_t isn,
+                                 uint16_t mss, uint32_t tsval)
+{
+	struct ftcp_tcp_repr r;
+
+	ftcp_memset(&r, 0, sizeof(r));
+	r.src_port = seg->dst_port;
+	r.dst_port = seg->src_port;
+	r.seq = isn;
+	r.ack = seg->seq + 1;
+	r.flags = FTCP_TCP_SYN | FTCP_TCP_ACK;
+	r.window = 0xffff;
+	r.opt.has_mss = true;
+	r.opt.mss = mss;
+	if (seg->opt.has_ts && s->cfg.tcp_timestamps) {
+		/* Without state, window scaling and SACK survive only in the
+		 * timestamp the peer echoes (see ftcp_tcp_input.c). */
+		r.opt.has_ts = true;
+		r.opt.ts_val = tsval;
+		r.opt.ts_ecr = seg->opt.ts_val;
+		if (seg->opt.has_wscale && s->cfg.tcp_window_scaling) {
+			r.opt.has_wscale = true;
+			r.opt.wscale = s->tcp_cookie_wscale;
+		}
+		r.opt.sack_ok = seg->opt.sack_ok && s->cfg.tcp_sack;
+	}
+	send_stateless(s, ip->src, &r);
+}
+
+/* ---- what to send ---- */
+
+static uint32_t data_end(const struct ftcp_tcb *t)
+{
+	return t->tx_seq + ftcp_queue_used(&t->txq);
+}
+
+/* The RFC 9293 3.7.4 / 3.8.6.2.1 send decision for a segment of len
+ * bytes (len <= mss) out of avail queued. */
+static bool worth_sending(const struct ftcp_tcb *t, uint32_t len, uint32_t avail, bool fin)
+{
+	uint32_t in_flight = t->snd_nxt - t->snd_una;
+
+	if (len == t->mss)
+		return true;
+	if (fin && len == avail)
+		return true; /* closing: nothing more will come */
+	if (len == avail && ((t->tf & FTCP_TF_NODELAY) || !in_flight))
+		return true; /* Nagle: a small segment only with nothing unacknowledged */
+	if (t->max_snd_wnd && len >= t->max_snd_wnd / 2)
+		return true;
+	return false;
+}
+
+/* Send one segment of new data or a FIN at snd_nxt if the windows and
+ * the send rules allow; returns true if something was sent. */
+static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	uint32_t end = data_end(t), avail, len;
+	bool fin;
+	uint8_t flags = FTCP_TCP_ACK;
+	int32_t n;
+
+	avail = ftcp_seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
+	len = FTCP_MIN(FTCP_MIN(avail, limit), t->mss);
+	fin = (t->tf & FTCP_TF_FIN_QUEUED) && t->snd_nxt + len == t->fin_seq;
+	if (!len && !fin)
+		return false;
+	if (len && !worth_sending(t, len, avail, fin))
+		return false;
+	if (fin)
+		flags |= FTCP_TCP_FIN;
+	if (len && len == avail)
+		flags |= FTCP_TCP_PSH;
+	n = emit_segment(s, idx, t->snd_nxt, len, flags);
+	if (n < 0)
+		return false;
+	if (ftcp_seq_lt(t->snd_nxt, t->snd_max)) {
+		t->total_retrans++;
+		s->ctr.tcp_retrans_segs++;
+	} else if (!(t->tf & FTCP_TF_RTT_TIMING)) {
+		t->tf |= FTCP_TF_RTT_TIMING; /* Karn: time only new data */
+		t->rtt_seq = t->snd_nxt;
+		t->rtt_start_us = s->now;
+	}
+	fin = fin && (uint32_t)n == len;
+	t->snd_nxt += (uint32_t)n + fin;
+	t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
+	if (!ftcp_timer_armed(&t->rtx_timer) || (t->tf & FTCP_TF_PERSIST)) {
+		t->tf &= ~FTCP_TF_PERSIST;
+		ftcp_tcp_rtx_arm(s, t);
+	}
+	return true;
+}
+
+/* RFC 6675 5, step (C): while the pipe leaves room, send NextSeg(). */
+static void sack_recovery_output(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	unsigned guard;
+
+	for (guard = 0; guard < 1024; guard++) {
+		uint32_t pipe = ftcp_sack_sb_pipe(&t->sb, t->snd_una, t->snd_max, t->high_rxt, t->mss);
+		uint32_t seq, len;
+		int32_t n;
+
+		if (pipe + t->mss > t->cc.cwnd)
+			break;
+		if (ftcp_sack_sb_next_seg(&t->sb, t->snd_una, t->snd_max, t->high_rxt, t->mss, false,
+		                          &seq, &len)) {
+			/* Rule 1: a lost segment not yet retransmitted. */
+		} else if (ftcp_seq_lt(t->snd_nxt, data_end(t)) &&
+		           ftcp_seq_lt(t->snd_nxt - t->snd_una, t->snd_wnd)) {
+			/* Rule 2: new data, if the receiver's window allows. */
+			if (!send_new(s, idx, t->snd_wnd - (t->snd_nxt - t->snd_una)))
+				break;
+			continue;
+		} else if (!ftcp_sack_sb_next_seg(&t->sb, t->snd_una, t->snd_max, t->high_rxt, t->mss,
+		                                  true, &seq, &len)) {
+			break; /* rule 4: nothing to send */
+		}
+		n = emit_segment(s, idx, seq, len,
+		                 FTCP_TCP_ACK | ((t->tf & FTCP_TF_FIN_QUEUED) && seq + len == t->fin_seq
+		                                     ? FTCP_TCP_FIN
+		                                     : 0));
+		if (n <= 0)
+			break;
+		t->high_rxt = seq + (uint32_t)n;
+		if (seq == t->snd_una) { /* the first hole: watch it (see ftcp_tcp_input.c) */
+			t->rtx_hole = seq;
+			t->rtx_mark = t->snd_max;
+			t->rtx_watch = true;
+		}
+		t->total_retrans++;
+		s->ctr.tcp_retrans_segs++;
+	}
+}
+
+void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	unsigned guard;
+
+	switch (t->state) {
+	case FTCP_TCP_SYN_SENT:
+	case FTCP_TCP_SYN_RECEIVED:
+		if (t->snd_nxt == t->iss) {
+			uint8_t flags = t->state == FTCP_TCP_SYN_SENT ? FTCP_TCP_SYN
+			                                              : FTCP_TCP_SYN | FTCP_TCP_ACK;
+			if (emit_segment(s, idx, t->iss, 0, flags) < 0)
+				return;
+			t->snd_nxt = t->iss + 1;
+			t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
+			ftcp_tcp_rtx_arm(s, t);
+		} else if (t->tf & FTCP_TF_ACK_NOW) {
+			ftcp_tcp_send_ack(s, idx);
+		}
+		return;
+	case FTCP_TCP_ESTABLISHED:
+	case FTCP_TCP_CLOSE_WAIT:
+	case FTCP_TCP_FIN_WAIT_1:
+	case FTCP_TCP_CLOSING:
+	case FTCP_TCP_LAST_ACK:
+		break;
+	case FTCP_TCP_FIN_WAIT_2:
+	case FTCP_TCP_TIME_WAIT:
+		if (t->tf & FTCP_TF_ACK_NOW)
+			ftcp_tcp_send_ack(s, idx);
+		return;
+	default:
+		return;
+	}
+
+	if ((t->tf & FTCP_TF_RECOVERY) && (t->tf & FTCP_TF_SACK_OK)) {
+		sack_recovery_output(s, idx);
+	} else {
+		/* Limited Transmit (RFC 3042): up to two segments past cwnd
+		 * while the first duplicate ACKs come in. */
+		uint32_t lt = t->dupacks <= 2 ? (uint32_t)t->dupacks * t->mss : 0;
+		for (guard = 0; guard < 4096; guard++) {
+			uint32_t wnd = FTCP_MIN(t->snd_wnd, t->cc.cwnd + lt);
+			uint32_t flight = t->snd_nxt - t->snd_una;
+			if (!send_new(s, idx, wnd > flight ? wnd - flight : 0))
+				break;
+		}
+	}
+
+	/* Zero window with data waiting and nothing in flight: the persist
+	 * timer probes until the window opens (RFC 9293 3.8.6.1). */
+	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && ftcp_seq_lt(t->snd_nxt, data_end(t)) &&
+	    !ftcp_timer_armed(&t->rtx_timer)) {
+		t->tf |= FTCP_TF_PERSIST;
+		ftcp_tcp_rtx_arm(s, t);
+	}
+	if (t->tf & FTCP_TF_ACK_NOW)
+		ftcp_tcp_send_ack(s, idx);
+}
+
+void ftcp_tcp_schedule(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+
+	if (t->tf & FTCP_TF_ON_OUTPUT)
+		return;
+	t->tf |= FTCP_TF_ON_OUTPUT;
+	t->out_next = FTCP_NONE;
+	if (s->tcp_out_tail == FTCP_NONE)
+		s->tcp_out_head = idx;
+	else
+		tcb_of(s, s->tcp_out_tail)->out_next = idx;
+	s->tcp_out_tail = idx;
+}
+
+int ftcp_tcp_output_all(struct ftcp_stack *s)
+{
+	int n = 0;
+
+	batch_flush(s); /* frames the device could not take last time go first */
+	while (s->tcp_out_head != FTCP_NONE) {
+		int32_t idx = s->tcp_out_head;
+		struct ftcp_tcb *t = tcb_of(s, idx);
+
+		s->tcp_out_head = t->out_next;
+		if (s->tcp_out_head == FTCP_NONE)
+			s->tcp_out_tail = FTCP_NONE;
+		t->tf &= ~FTCP_TF_ON_OUTPUT;
+		if (t->state == FTCP_TCP_CLOSED && (t->tf & FTCP_TF_ORPHAN)) {
+			ftcp_tcp_destroy(s, idx); /* freed while it was queued here */
+			continue;
+		}
+		ftcp_tcp_reclaim(t);
+		ftcp_tcp_output(s, idx);
+		n++;
+	}
+	batch_flush(s);
+	return n;
+}
