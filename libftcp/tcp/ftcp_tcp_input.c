@@ -892,7 +892,7 @@ static bool time_wait_reuse(struct ftcp_stack *s, int32_t idx, const struct ftcp
 		return false;
 	}
 	s->ctr.tcp_time_wait_reused++;
-	ftcp_tcp_destroy(s, idx);
+	ftcp_tcp_drop(s, idx, 0); /* out of the way of the new connection */
 	return true;
 }
 

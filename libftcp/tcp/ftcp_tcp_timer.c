@@ -229,7 +229,8 @@ static void keep_timer_fn(struct ftcp_stack *s, struct ftcp_timer *tm)
 
 	switch (t->state) {
 	case FTCP_TCP_TIME_WAIT:
-		ftcp_tcp_destroy(s, idx);
+		/* Freed if closed; else CLOSED until the application closes it. */
+		ftcp_tcp_drop(s, idx, 0);
 		return;
 	case FTCP_TCP_FIN_WAIT_2:
 		/* Closed by the application and the peer never sends its FIN. */
