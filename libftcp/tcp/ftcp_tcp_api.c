@@ -391,6 +391,18 @@ void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx)
 	ftcp_timer_cancel(s, &t->keep_timer);
 	unlink_child(s, idx);
 	t->state = FTCP_TCP_CLOSED;
+	if ((t->tf & FTCP_TF_ON_OUTPUT) || t->pins.pin[0].refs || t->pins.pin[1].refs) {
+		/* Freed later (below); meanwhile the handle is dead and the
+		 * 4-tuple free for a new connection. */
+		if (!(t->tf & FTCP_TF_ORPHAN)) {
+			so->gen = (uint16_t)((so->gen + 1) & FTCP_SOCK_GEN_MASK);
+			so->cb = NULL;
+		}
+		if (so->flags & FTCP_SOCK_IN_CONN_TABLE)
+			ftcp_demux_conn_remove(s, idx);
+		if (so->flags & FTCP_SOCK_IN_PORT_TABLE)
+			ftcp_demux_port_remove(s, idx);
+	}
 	if (t->tf & FTCP_TF_ON_OUTPUT) {
 		/* Still on the output list: step 3 skips CLOSED connections and
 		 * frees them there, so the list stays intact. */
