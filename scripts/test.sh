@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run every test:
 #  1. the normal build (gcc, -O2 -g): unit and network test suites;
-#  2. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer;
+#  2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. a clang build (a second compiler's warnings, -Werror);
 #  4. the core's standing rules (scripts/check-core.sh);
-#  5. the freestanding Cortex-M4 build of the core and its size.
+#  5. libftcp on DPDK (ftcp-echo) against Linux TCP over net_af_xdp,
+#     net_af_packet and net_tap, in private network namespaces;
+#  6. the freestanding Cortex-M4 build of the core and its size.
 # Ends with "N passed, N failed" over all test cases; exit 0 only if all held.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +57,25 @@ run_suites() { # build dir, label
   done
 }
 
+# A script that ends with "<label>: N passed, N failed".
+run_counted() { # label, command...
+  local label=$1 out line p f rc; shift
+  echo "== $label"
+  set +e
+  out=$("$@" 2>&1)
+  rc=$?
+  set -e
+  echo "$out" | grep -vE '^(libbpf|libxdp):' | sed 's/^/   /'
+  line=$(echo "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -1 || true)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1)); steps_failed+=("$label"); return
+  fi
+  p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')
+  f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/')
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || steps_failed+=("$label")
+}
+
 step() { # label, command...
   local label=$1; shift
   echo "== $label"
@@ -63,11 +84,21 @@ step() { # label, command...
 
 setup build
 run_suites build "gcc"
+run_replay build "gcc"
 setup build-san -Db_sanitize=address,undefined -Db_lundef=false
 run_suites build-san "gcc asan+ubsan"
+run_replay build-san "gcc asan+ubsan"
 clang_build() { CC=clang setup build-clang; }
 step "clang build" clang_build
 step "core rules" scripts/check-core.sh build
+# libftcp on DPDK against Linux TCP in private network namespaces.
+if [ -x build/tools/ftcp-echo ]; then
+  run_counted "interop af_xdp" env BULK_MB=256 tests/interop/interop.sh af_xdp
+  run_counted "interop af_packet" env BULK_MB=64 tests/interop/interop.sh af_packet
+  run_counted "interop tap" env BULK_MB=16 tests/interop/interop.sh tap
+else
+  steps_failed+=("interop: ftcp-echo not built (libdpdk missing?)")
+fi
 step "Cortex-M4 freestanding build" scripts/mcu-size.sh
 
 echo

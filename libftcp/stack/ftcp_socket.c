@@ -286,7 +286,7 @@ static int tcp_readiness(const struct ftcp_socket *so)
 	if (t->tf & FTCP_TF_FIN_RCVD)
 		ev |= FTCP_EV_READABLE | FTCP_EV_RDHUP;
 	if ((t->state == FTCP_TCP_ESTABLISHED || t->state == FTCP_TCP_CLOSE_WAIT) &&
-	    !(t->tf & FTCP_TF_FIN_QUEUED) && ftcp_queue_free(&t->txq) >= t->txq.size / 4)
+	    !(t->tf & FTCP_TF_FIN_QUEUED) && ftcp_tcp_writable(t))
 		ev |= FTCP_EV_WRITABLE;
 	if (so->err)
 		ev |= FTCP_EV_ERROR | FTCP_EV_READABLE | FTCP_EV_WRITABLE;

@@ -137,6 +137,7 @@ struct ftcp_tcb {
 
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint64_t last_rx_us;           /* last segment from the peer */
+	uint64_t oow_ack_us;           /* last ACK for a segment we could not use */
 	int32_t linger_s;              /* -1: off */
 	uint32_t nexthop;
 	struct ftcp_mac nexthop_mac;
@@ -207,6 +208,16 @@ static inline void ftcp_tcp_set_iss(struct ftcp_tcb *t, uint32_t iss)
 	t->pins.pending_to = t->tx_seq;
 	t->recover = iss; /* RFC 6582: "recover" starts at the initial send sequence */
 	t->high_rxt = iss;
+}
+
+/* Writable: a quarter of the send queue free, counted within SO_SNDBUF
+ * (ftcp_send queues no more than that allows). */
+static inline bool ftcp_tcp_writable(const struct ftcp_tcb *t)
+{
+	uint32_t used = ftcp_queue_used(&t->txq);
+	uint32_t lim = t->sndbuf && t->sndbuf < t->txq.size ? t->sndbuf : t->txq.size;
+
+	return used < lim && lim - used >= lim / 4;
 }
 
 /* Give acknowledged send-queue bytes back when no device still pins them. */

@@ -325,7 +325,9 @@ static void queue_fin(struct ftcp_stack *s, int32_t idx)
 		return;
 	t->tf |= FTCP_TF_FIN_QUEUED;
 	t->fin_seq = t->tx_seq + ftcp_queue_used(&t->txq);
-	if (t->state == FTCP_TCP_ESTABLISHED || t->state == FTCP_TCP_SYN_RECEIVED)
+	/* In SYN_RECEIVED the FIN waits for the handshake to complete
+	 * (RFC 9293 3.10.4): established() then enters FIN_WAIT_1. */
+	if (t->state == FTCP_TCP_ESTABLISHED)
 		t->state = FTCP_TCP_FIN_WAIT_1;
 	else if (t->state == FTCP_TCP_CLOSE_WAIT)
 		t->state = FTCP_TCP_LAST_ACK;
@@ -465,6 +467,7 @@ void ftcp_tcp_drop(struct ftcp_stack *s, int32_t idx, int err)
 /* Abort every connection a closing listener still holds. */
 static void close_listener(struct ftcp_stack *s, int32_t lidx)
 {
+	struct ftcp_tcb *l = &ftcp_sock_at(s, lidx)->tcb;
 	uint32_t i;
 
 	for (i = 0; i < s->sock_pool.count; i++) {
@@ -478,6 +481,20 @@ static void close_listener(struct ftcp_stack *s, int32_t lidx)
 			ftcp_tcp_destroy(s, (int32_t)i);
 		}
 	}
+	/* Connections established but never accepted (no longer linked by
+	 * parent): reset those still open, free them all (as Linux's
+	 * inet_csk_listen_stop does). */
+	while (l->acc_head != FTCP_NONE) {
+		int32_t c = l->acc_head;
+		struct ftcp_tcb *ct = &ftcp_sock_at(s, c)->tcb;
+		l->acc_head = ct->acc_next;
+		ct->acc_next = FTCP_NONE;
+		if (ct->state != FTCP_TCP_CLOSED)
+			ftcp_tcp_send_rst(s, c);
+		ftcp_tcp_destroy(s, c);
+	}
+	l->acc_tail = FTCP_NONE;
+	l->accept_len = 0;
 }
 
 int ftcp_tcp_close(struct ftcp_stack *s, int32_t idx)

@@ -51,6 +51,26 @@ static void ack_now(struct ftcp_stack *s, int32_t idx)
 	ftcp_tcp_schedule(s, idx);
 }
 
+/* The ACK answering a segment we cannot use (out of window, failing PAWS,
+ * acknowledging what was never sent). Two ends out of step -- one spoofed
+ * segment is enough -- would answer each other's ACKs for ever (an ACK
+ * storm), so an answer to a bare ACK goes at most once per 500 ms per
+ * connection (Linux's tcp_invalid_ratelimit; RFC 5961 7 allows the
+ * throttling). Segments with data or FIN (old duplicates: the peer missed
+ * our ACK) are answered at once: answers are bare ACKs, so no chain. */
+#define OOW_ACK_INTERVAL_US 500000u
+static void oow_ack(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_repr *seg)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+
+	if (!seg->payload_len && !(seg->flags & FTCP_TCP_FIN)) {
+		if (t->oow_ack_us && s->now - t->oow_ack_us < OOW_ACK_INTERVAL_US)
+			return;
+		t->oow_ack_us = s->now;
+	}
+	ack_now(s, idx);
+}
+
 /* The send MSS once options are known: the peer's MSS (536 without the
  * option, RFC 9293 3.7.1), our MTU, minus the timestamp option carried on
  * every segment. */
@@ -98,7 +118,12 @@ static void established(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp
 {
 	struct ftcp_tcb *t = tcb_of(s, idx);
 
-	t->state = FTCP_TCP_ESTABLISHED;
+	/* A close in SYN_RECEIVED (simultaneous open) queued a FIN. */
+	t->state = (t->tf & FTCP_TF_FIN_QUEUED) ? FTCP_TCP_FIN_WAIT_1 : FTCP_TCP_ESTABLISHED;
+	/* The answer may come while our SYN (SYN-ACK) waits to be resent,
+	 * snd_nxt back at iss: what follows starts after the SYN. */
+	if (ftcp_seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
 	t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 	t->max_snd_wnd = FTCP_MAX(t->max_snd_wnd, t->snd_wnd);
 	t->snd_wl1 = seg->seq;
@@ -191,6 +216,12 @@ static int32_t new_child(struct ftcp_stack *s, int32_t lidx, const struct ftcp_i
 	t->cc.ops = l->tcb.cc.ops;
 	if (l->tcb.mss)
 		t->mss = l->tcb.mss;
+	/* SO_RCVBUF/SO_SNDBUF set on the listener hold for its connections
+	 * (as in Linux), the SYN-ACK's window included. */
+	if (l->tcb.rcvbuf)
+		t->rcvbuf = FTCP_MIN(l->tcb.rcvbuf, t->rxq.size);
+	if (l->tcb.sndbuf)
+		t->sndbuf = FTCP_MIN(l->tcb.sndbuf, t->txq.size);
 	t->nexthop = ftcp_ip_nexthop(s, ip->src);
 	t->parent = lidx;
 	t->irs = seg->seq;
@@ -236,6 +267,12 @@ static void cookie_ack(struct ftcp_stack *s, int32_t lidx, const struct ftcp_ipv
 		return;
 	t = tcb_of(s, idx);
 	t->irs = seg->seq - 1;
+	/* new_child took this ACK for a SYN: the peer's data starts at its
+	 * sequence number (the SYN-ACK acknowledged up to there, which the
+	 * timestamp rule of RFC 7323 4.3 needs), and the window offered is
+	 * the cookie SYN-ACK's. */
+	t->rcv_nxt = t->last_ack_sent = seg->seq;
+	t->rcv_adv = seg->seq + FTCP_MIN(s->cfg.rx_buffer_size, 0xffffu);
 	ftcp_tcp_set_iss(t, seg->ack - 1);
 	t->snd_una = t->snd_nxt = t->snd_max = seg->ack; /* the SYN is acknowledged */
 	t->peer_mss = cookie_mss[mi];
@@ -267,7 +304,7 @@ static void cookie_ack(struct ftcp_stack *s, int32_t lidx, const struct ftcp_ipv
 }
 
 static void listen_input(struct ftcp_stack *s, int32_t lidx, const struct ftcp_ipv4_repr *ip,
-                         const struct ftcp_tcp_repr *seg)
+                         const struct ftcp_tcp_repr *seg, const uint32_t *isn_floor)
 {
 	struct ftcp_tcb *l = tcb_of(s, lidx), *t;
 	int32_t idx;
@@ -283,6 +320,8 @@ static void listen_input(struct ftcp_stack *s, int32_t lidx, const struct ftcp_i
 	}
 	if (!(seg->flags & FTCP_TCP_SYN) || ip->dst != s->ip)
 		return;
+	if (seg->flags & FTCP_TCP_FIN)
+		return; /* SYN+FIN: a scan, not a connection (Linux drops it too) */
 	if (l->syn_len >= s->cfg.tcp_syn_backlog || l->accept_len >= l->backlog) {
 		uint16_t mss;
 		uint32_t isn, tsval;
@@ -305,6 +344,10 @@ static void listen_input(struct ftcp_stack *s, int32_t lidx, const struct ftcp_i
 	t->state = FTCP_TCP_SYN_RECEIVED;
 	syn_options(s, t, seg);
 	ftcp_tcp_set_iss(t, ftcp_tcp_isn(s, ip->dst, seg->dst_port, ip->src, seg->src_port));
+	/* Reopened from TIME_WAIT: an ISN above anything the old connection
+	 * used (RFC 1122 4.2.2.13 (1); Linux: its SND.NXT + 65535 + 2). */
+	if (isn_floor && ftcp_seq_lt(t->iss, *isn_floor))
+		ftcp_tcp_set_iss(t, *isn_floor);
 	t->snd_wnd = seg->window; /* never scaled in a SYN */
 	l->syn_len++;
 	s->ctr.tcp_passive_opens++;
@@ -438,6 +481,7 @@ static void enter_recovery(struct ftcp_stack *s, int32_t idx)
 	t->total_retrans++;
 	s->ctr.tcp_retrans_segs++;
 	ftcp_tcp_rtx_arm(s, t);
+	ftcp_tcp_schedule(s, idx); /* RFC 6675 5 (C): more if the pipe allows */
 }
 
 /* New data acknowledged: RTT, send queue, congestion control, recovery. */
@@ -508,7 +552,7 @@ static void ack_advance(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp
 	} else if (!(t->tf & FTCP_TF_PERSIST)) {
 		ftcp_tcp_rtx_arm(s, t); /* RFC 6298 5.3 */
 	}
-	if ((t->tf & FTCP_TF_WANT_WRITE) && ftcp_queue_free(&t->txq) >= t->txq.size / 4) {
+	if ((t->tf & FTCP_TF_WANT_WRITE) && ftcp_tcp_writable(t)) {
 		t->tf &= ~FTCP_TF_WANT_WRITE;
 		ftcp_sock_event(s, idx, FTCP_EV_WRITABLE);
 	}
@@ -571,7 +615,7 @@ static bool ack_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_r
 	if (ftcp_seq_gt(seg->ack, t->snd_max)) {
 		/* Acknowledges data never sent: ACK and drop (3.10.7.4). */
 		s->ctr.drop_tcp_bad_ack++;
-		ack_now(s, idx);
+		oow_ack(s, idx, seg);
 		return false;
 	}
 	if (ftcp_seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
@@ -596,9 +640,15 @@ static bool ack_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_r
 			ftcp_tcp_schedule(s, idx);
 	}
 
+	/* While the persist timer runs, an ACK answers a probe: the peer is
+	 * alive; and one that acknowledges nothing is no duplicate ACK (only
+	 * a probe byte is out; BSD ignores them while persisting too). */
+	if (t->tf & FTCP_TF_PERSIST)
+		t->retries = 0;
 	if (ftcp_seq_gt(seg->ack, t->snd_una)) {
 		ack_advance(s, idx, seg);
 	} else if (seg->ack == t->snd_una && t->snd_una != t->snd_max &&
+	           !(t->tf & FTCP_TF_PERSIST) &&
 	           ((!seg->payload_len && !(seg->flags & (FTCP_TCP_SYN | FTCP_TCP_FIN)) &&
 	             t->snd_wnd == old_wnd) ||
 	            newly_sacked)) {
@@ -692,6 +742,16 @@ static void conn_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4
 		ftcp_tcp_schedule(s, idx);
 		return;
 	}
+	/* Simultaneous open (RFC 9293 Figure 8, line 6): the peer's SYN-ACK
+	 * repeats the SYN we have and acknowledges ours. The old SYN is
+	 * trimmed (as BSD does; Linux lets it pass too) and the ACK completes
+	 * the handshake, instead of an ACK and a wait for a retransmission. */
+	if (t->state == FTCP_TCP_SYN_RECEIVED && t->parent == FTCP_NONE &&
+	    (flags & (FTCP_TCP_SYN | FTCP_TCP_ACK | FTCP_TCP_RST)) == (FTCP_TCP_SYN | FTCP_TCP_ACK) &&
+	    seq == t->irs && seg->ack == t->snd_max) {
+		flags &= (uint8_t)~FTCP_TCP_SYN;
+		seq++;
+	}
 
 	/* PAWS (RFC 7323 5.3): a timestamp older than ts_recent means an old
 	 * duplicate; resets are exempt, and ts_recent expires after 24 days. */
@@ -699,13 +759,13 @@ static void conn_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4
 	    (int32_t)(seg->opt.ts_val - t->ts_recent) < 0 &&
 	    s->now - t->ts_recent_us < 24ull * 86400 * 1000000) {
 		s->ctr.drop_tcp_paws++;
-		ack_now(s, idx);
+		oow_ack(s, idx, seg);
 		return;
 	}
 
 	/* Acceptability (3.10.7.4 first check): the four cases. */
 	wnd = ftcp_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	slen = seg_len(seg);
+	slen = seg_len(seg) - (seq - seg->seq); /* less a trimmed SYN */
 	if (slen == 0) {
 		if (wnd == 0 ? seq != t->rcv_nxt : !ftcp_seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd))
 			goto unacceptable;
@@ -717,6 +777,8 @@ static void conn_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4
 			goto unacceptable;
 		len = 0;
 		flags &= (uint8_t)~(FTCP_TCP_SYN | FTCP_TCP_FIN);
+		if (!(flags & FTCP_TCP_RST))
+			ack_now(s, idx); /* a zero-window probe gets its ACK (3.8.6.1) */
 	}
 
 	/* RST (RFC 5961 3.2): exact match resets, in-window gets a challenge. */
@@ -872,14 +934,25 @@ static void conn_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4
 
 unacceptable:
 	s->ctr.drop_tcp_out_of_window++;
-	if (!(flags & FTCP_TCP_RST))
+	if (flags & FTCP_TCP_RST)
+		return;
+	/* TIME_WAIT (3.10.7.4): a retransmitted FIN lies below RCV.NXT, so it
+	 * lands here: acknowledge it (below) and restart the 2 MSL timeout. */
+	if (t->state == FTCP_TCP_TIME_WAIT && (flags & FTCP_TCP_FIN))
+		ftcp_timer_arm(s, &t->keep_timer, s->now + 2 * (uint64_t)s->cfg.tcp_msl_us);
+	if (flags & FTCP_TCP_SYN)
+		challenge_ack(s, idx); /* RFC 5961 4.2: whatever the seq, rate-limited */
+	else if (t->state == FTCP_TCP_TIME_WAIT)
 		ack_now(s, idx);
+	else
+		oow_ack(s, idx, seg);
 }
 
 /* TIME_WAIT and a new SYN for the same 4-tuple (RFC 9293 3.10.7.4 note,
  * RFC 6191): reuse it when the SYN is newer than anything of the old
  * connection (higher sequence number, or newer timestamp). */
-static bool time_wait_reuse(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_repr *seg)
+static bool time_wait_reuse(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_repr *seg,
+                            uint32_t *isn_floor)
 {
 	struct ftcp_tcb *t = tcb_of(s, idx);
 
@@ -892,6 +965,7 @@ static bool time_wait_reuse(struct ftcp_stack *s, int32_t idx, const struct ftcp
 		return false;
 	}
 	s->ctr.tcp_time_wait_reused++;
+	*isn_floor = t->snd_max + 65535 + 2;
 	ftcp_tcp_drop(s, idx, 0); /* out of the way of the new connection */
 	return true;
 }
@@ -902,6 +976,8 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 	struct ftcp_tcp_repr seg;
 	int32_t idx;
 	int rc;
+	uint32_t isn_floor = 0;
+	bool reused = false;
 
 	if (rx_flags & FTCP_RX_L4_CKSUM_BAD) {
 		s->ctr.drop_tcp_cksum++;
@@ -925,8 +1001,10 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 	idx = ftcp_demux_conn_lookup(s, FTCP_IP_PROTO_TCP, ip->dst, seg.dst_port, ip->src,
 	                             seg.src_port);
 	if (idx >= 0 && tcb_of(s, idx)->state == FTCP_TCP_TIME_WAIT &&
-	    time_wait_reuse(s, idx, &seg))
+	    time_wait_reuse(s, idx, &seg, &isn_floor)) {
 		idx = FTCP_NONE;
+		reused = true;
+	}
 	if (idx >= 0) {
 		struct ftcp_tcb *t = tcb_of(s, idx);
 		t->segs_in++;
@@ -938,7 +1016,7 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 	}
 	idx = ftcp_demux_lookup(s, FTCP_IP_PROTO_TCP, ip->dst, seg.dst_port, ip->src, seg.src_port);
 	if (idx >= 0 && tcb_of(s, idx)->state == FTCP_TCP_LISTEN) {
-		listen_input(s, idx, ip, &seg);
+		listen_input(s, idx, ip, &seg, reused ? &isn_floor : NULL);
 		return;
 	}
 	s->ctr.tcp_rx_no_socket++;

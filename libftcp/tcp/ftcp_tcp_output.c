@@ -309,7 +309,8 @@ void ftcp_tcp_send_synack_cookie(struct ftcp_stack *s, const struct ftcp_ipv4_re
 	r.seq = isn;
 	r.ack = seg->seq + 1;
 	r.flags = FTCP_TCP_SYN | FTCP_TCP_ACK;
-	r.window = 0xffff;
+	/* No more than a connection's receive buffer holds (cookie_ack). */
+	r.window = (uint16_t)FTCP_MIN(s->cfg.rx_buffer_size, 0xffffu);
 	r.opt.has_mss = true;
 	r.opt.mss = mss;
 	if (seg->opt.has_ts && s->cfg.tcp_timestamps) {
@@ -373,8 +374,13 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit)
 	if (len && len == avail)
 		flags |= FTCP_TCP_PSH;
 	n = emit_segment(s, idx, t->snd_nxt, len, flags);
-	if (n < 0)
+	if (n < 0) {
+		/* The next hop does not answer ARP: the timer keeps trying and
+		 * ends the connection if it never does (ftcp_tcp_timer.c). */
+		if ((t->tf & FTCP_TF_ARP_WAIT) && !ftcp_timer_armed(&t->rtx_timer))
+			ftcp_tcp_rtx_arm(s, t);
 		return false;
+	}
 	if (ftcp_seq_lt(t->snd_nxt, t->snd_max)) {
 		t->total_retrans++;
 		s->ctr.tcp_retrans_segs++;
@@ -386,7 +392,9 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit)
 	fin = fin && (uint32_t)n == len;
 	t->snd_nxt += (uint32_t)n + fin;
 	t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
-	if (!ftcp_timer_armed(&t->rtx_timer) || (t->tf & FTCP_TF_PERSIST)) {
+	/* A probe timer restarts with each new segment (RFC 8985 7.2), so
+	 * its PTO reflects the whole flight; the RTO does not (RFC 6298 5.1). */
+	if (!ftcp_timer_armed(&t->rtx_timer) || (t->tf & (FTCP_TF_PERSIST | FTCP_TF_TLP))) {
 		t->tf &= ~FTCP_TF_PERSIST;
 		ftcp_tcp_rtx_arm(s, t);
 	}
@@ -447,8 +455,15 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		if (t->snd_nxt == t->iss) {
 			uint8_t flags = t->state == FTCP_TCP_SYN_SENT ? FTCP_TCP_SYN
 			                                              : FTCP_TCP_SYN | FTCP_TCP_ACK;
-			if (emit_segment(s, idx, t->iss, 0, flags) < 0)
+			if (emit_segment(s, idx, t->iss, 0, flags) < 0) {
+				/* Not sent (the next hop does not answer ARP, or
+				 * the device is full): the retransmission timer
+				 * still runs, so the handshake is retried and
+				 * times out instead of hanging for ever. */
+				if (!ftcp_timer_armed(&t->rtx_timer))
+					ftcp_tcp_rtx_arm(s, t);
 				return;
+			}
 			t->snd_nxt = t->iss + 1;
 			t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
 			ftcp_tcp_rtx_arm(s, t);
@@ -485,9 +500,11 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		}
 	}
 
-	/* Zero window with data waiting and nothing in flight: the persist
-	 * timer probes until the window opens (RFC 9293 3.8.6.1). */
-	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && ftcp_seq_lt(t->snd_nxt, data_end(t)) &&
+	/* Data waiting and nothing in flight to bring an ACK: the window is
+	 * shut, or too small for silly window avoidance to use. The persist
+	 * timer probes until the window opens (RFC 9293 3.8.6.1) or, past
+	 * the override timeout, sends what fits (3.8.6.2.1). */
+	if (t->snd_nxt == t->snd_una && ftcp_seq_lt(t->snd_nxt, data_end(t)) &&
 	    !ftcp_timer_armed(&t->rtx_timer)) {
 		t->tf |= FTCP_TF_PERSIST;
 		ftcp_tcp_rtx_arm(s, t);

@@ -164,23 +164,67 @@ static void rtx_timer_fn(struct ftcp_stack *s, struct ftcp_timer *tm)
 	if (t->tf & FTCP_TF_PERSIST) {
 		/* Zero-window probe: one byte past the window, repeated with
 		 * backoff for as long as the peer keeps answering (RFC 1122
-		 * 4.2.2.17: never give up while the window stays shut). */
+		 * 4.2.2.17: never give up while the window stays shut). A peer
+		 * that answers none of tcp_retries probes is given up, like
+		 * one that acknowledges no retransmission (RFC 1122 4.2.3.5;
+		 * Linux does the same); each answer restarts the count. */
 		uint32_t end = t->tx_seq + ftcp_queue_used(&t->txq);
-		if (t->snd_wnd == 0 && ftcp_seq_lt(t->snd_nxt, end)) {
+		if (!ftcp_seq_lt(t->snd_nxt, end)) {
+			t->tf &= ~FTCP_TF_PERSIST;
+			ftcp_tcp_schedule(s, idx);
+			return;
+		}
+		if (++t->retries > s->cfg.tcp_retries) {
+			s->ctr.tcp_timeouts++;
+			ftcp_tcp_drop(s, idx, -FTCP_ETIMEDOUT);
+			return;
+		}
+		if (t->snd_wnd == 0) {
 			ftcp_tcp_send_segment(s, idx, t->snd_nxt, 1, FTCP_TCP_ACK);
 			t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt + 1);
 			s->ctr.tcp_window_probes++;
-			if ((uint64_t)t->rto_us << (t->backoff + 1) <= s->cfg.tcp_rto_max_us)
-				t->backoff++;
-			ftcp_tcp_rtx_arm(s, t);
+			if (((uint64_t)t->rto_us << t->backoff) < s->cfg.tcp_rto_max_us)
+				t->backoff++; /* doubling, capped at the maximum (RFC 6298 5.5) */
 		} else {
-			t->tf &= ~FTCP_TF_PERSIST;
-			ftcp_tcp_schedule(s, idx);
+			/* A window too small for silly window avoidance to use
+			 * and nothing in flight to bring an ACK: past the
+			 * override timeout send what it takes (RFC 9293
+			 * 3.8.6.2.1 (4); Linux's probe timer does the same). */
+			uint32_t len;
+			int32_t n;
+			flight = t->snd_nxt - t->snd_una;
+			len = t->snd_wnd > flight ? t->snd_wnd - flight : 0;
+			len = FTCP_MIN(FTCP_MIN(len, end - t->snd_nxt), (uint32_t)t->mss);
+			n = len ? ftcp_tcp_send_segment(s, idx, t->snd_nxt, len,
+			                                 FTCP_TCP_ACK | FTCP_TCP_PSH)
+			        : -1;
+			if (n > 0) {
+				t->tf &= ~FTCP_TF_PERSIST; /* now a retransmission timer */
+				t->snd_nxt += (uint32_t)n;
+				t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
+			}
 		}
+		ftcp_tcp_rtx_arm(s, t);
 		return;
 	}
-	if (t->snd_una == t->snd_max)
-		return; /* everything acknowledged meanwhile */
+	if (t->snd_una == t->snd_max) {
+		/* Everything acknowledged meanwhile; or nothing could be sent,
+		 * the next hop not answering ARP (send_new armed the timer):
+		 * retry, and give up as a retransmission would (RFC 1122
+		 * 4.2.3.5), so an orphan's FIN cannot wait for ever. */
+		if (!(t->tf & FTCP_TF_ARP_WAIT))
+			return;
+		if (++t->retries > s->cfg.tcp_retries) {
+			s->ctr.tcp_timeouts++;
+			ftcp_tcp_drop(s, idx, -FTCP_ETIMEDOUT);
+			return;
+		}
+		if ((uint64_t)t->rto_us << (t->backoff + 1) <= s->cfg.tcp_rto_max_us)
+			t->backoff++;
+		ftcp_tcp_rtx_arm(s, t);
+		ftcp_tcp_schedule(s, idx);
+		return;
+	}
 	if (t->tf & FTCP_TF_TLP) {
 		tail_loss_probe(s, idx, t);
 		return;
@@ -195,7 +239,9 @@ static void rtx_timer_fn(struct ftcp_stack *s, struct ftcp_timer *tm)
 	s->ctr.tcp_rto++;
 	t->rto_events++;
 	flight = t->snd_max - t->snd_una;
-	if ((uint64_t)t->rto_us << (t->backoff + 1) <= s->cfg.tcp_rto_max_us)
+	/* RFC 6298 5.5: double, up to the maximum (2.5) -- which is reached:
+	 * 32 s then 60 s, not 32 s for ever. */
+	if (((uint64_t)t->rto_us << t->backoff) < s->cfg.tcp_rto_max_us)
 		t->backoff++;
 	if (t->cc.ops->on_rto)
 		t->cc.ops->on_rto(&t->cc, flight, s->now);
