@@ -41,6 +41,7 @@ struct ftcp_dpdk_port {
 	struct rte_mempool *ext_pool;  /* payload mbufs (no data room) */
 	struct rte_mempool *ref_pool;  /* struct ext_ref */
 	uint64_t tx_refused, tx_nombuf, rx_scattered;
+	uint32_t idle_polls;
 	struct rte_mbuf *txm[BURST_MAX];
 	struct ext_ref *txref[BURST_MAX];
 };
@@ -133,6 +134,13 @@ static uint16_t dpdk_rx_burst(struct ftcp_device *dev, struct ftcp_rx_frame *f, 
 	if (n > BURST_MAX)
 		n = BURST_MAX;
 	got = rte_eth_rx_burst(p->port_id, 0, m, n);
+	/* PMDs reap TX completions inside later tx_burst calls; a stack that
+	 * stopped sending (its send ring full of acknowledged but pinned bytes)
+	 * would wait for ever. Reap when idle, now and then. */
+	if (!got && ++p->idle_polls >= 64) {
+		p->idle_polls = 0;
+		rte_eth_tx_done_cleanup(p->port_id, 0, 0);
+	}
 	for (i = 0; i < got; i++) {
 		uint64_t ol = m[i]->ol_flags;
 		uint32_t flags = 0;

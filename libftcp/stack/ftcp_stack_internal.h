@@ -138,6 +138,7 @@ struct ftcp_stack {
 	/* TCP: connections waiting for step 3, the frame batch (headers in
 	 * per-frame slots, payload referenced), keys, limits. */
 	int32_t tcp_out_head, tcp_out_tail;
+	int32_t tcp_pin_head; /* connections whose acked bytes a device still pins */
 	struct ftcp_tx_frame *tcp_frames;
 	uint8_t *tcp_hdrs;
 	uint16_t tcp_nframes;

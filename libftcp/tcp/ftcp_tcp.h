@@ -62,6 +62,7 @@ enum ftcp_tcp_tflags {
 	FTCP_TF_WANT_WRITE = 1u << 17, /* a send met a full queue: report WRITABLE */
 	FTCP_TF_TLP = 1u << 18,        /* the retransmission timer is a tail loss probe */
 	FTCP_TF_TLP_OUT = 1u << 19,    /* a probe was sent; none again until an ACK */
+	FTCP_TF_PIN_WAIT = 1u << 20,   /* on the pin-watch list (acked bytes still pinned) */
 };
 
 /* Zero-copy TX: frames referencing the send queue hold a pin of the
@@ -149,6 +150,7 @@ struct ftcp_tcb {
 	uint16_t backlog, accept_len, syn_len;
 
 	int32_t out_next;              /* output list link */
+	int32_t pin_next;              /* pin-watch list link */
 
 	/* For ftcp_tcp_info. */
 	uint32_t total_retrans, lost_events, rto_events, fast_rtx_events;
@@ -222,6 +224,10 @@ static inline bool ftcp_tcp_writable(const struct ftcp_tcb *t)
 
 /* Give acknowledged send-queue bytes back when no device still pins them. */
 void ftcp_tcp_reclaim(struct ftcp_tcb *t);
+/* Acknowledged bytes still wait for the device to let go of them. */
+bool ftcp_tcp_reclaim_pending(const struct ftcp_tcb *t);
+/* Take a connection off the pin-watch list (before its slot is freed). */
+void ftcp_tcp_pin_unwatch(struct ftcp_stack *s, int32_t idx);
 
 /* Connection end: report err (0 for an orderly end) and free or orphan-free. */
 void ftcp_tcp_drop(struct ftcp_stack *s, int32_t idx, int err);

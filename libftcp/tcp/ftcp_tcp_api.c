@@ -29,7 +29,7 @@ void ftcp_tcp_tcb_init(struct ftcp_stack *s, struct ftcp_socket *so)
 	ftcp_memset(t, 0, sizeof(*t));
 	t->state = FTCP_TCP_CLOSED;
 	t->txbuf = FTCP_NONE;
-	t->parent = t->acc_next = t->acc_head = t->acc_tail = t->out_next = FTCP_NONE;
+	t->parent = t->acc_next = t->acc_head = t->acc_tail = t->out_next = t->pin_next = FTCP_NONE;
 	t->rto_us = s->cfg.tcp_rto_init_us;
 	t->keep_idle_s = s->cfg.tcp_keepidle_s;
 	t->keep_intvl_s = s->cfg.tcp_keepintvl_s;
@@ -388,6 +388,7 @@ void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx)
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
 	struct ftcp_tcb *t = &so->tcb;
 
+	ftcp_tcp_pin_unwatch(s, idx);
 	ftcp_timer_cancel(s, &t->rtx_timer);
 	ftcp_timer_cancel(s, &t->delack_timer);
 	ftcp_timer_cancel(s, &t->keep_timer);
@@ -434,6 +435,7 @@ void ftcp_tcp_reap_zombies(struct ftcp_stack *s)
 		    (so->tcb.tf & FTCP_TF_ORPHAN) && !(so->tcb.tf & FTCP_TF_ON_OUTPUT) &&
 		    !so->tcb.pins.pin[0].refs && !so->tcb.pins.pin[1].refs) {
 			s->tcp_zombies--;
+			ftcp_tcp_pin_unwatch(s, (int32_t)i);
 			ftcp_sock_release(s, (int32_t)i);
 		}
 	}

@@ -528,10 +528,68 @@ void ftcp_tcp_schedule(struct ftcp_stack *s, int32_t idx)
 	s->tcp_out_tail = idx;
 }
 
+/* ---- pin watch ----
+ * A device that references send-ring bytes (DPDK external buffers) lets go
+ * of them at TX completion, possibly long after the ACK. Connections whose
+ * acknowledged bytes are still pinned wait on this list; every step 3
+ * retries their reclaim, and a writer that met a full queue hears WRITABLE
+ * when the space is back, even if no further ACK comes. */
+
+static void pin_watch(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+
+	if ((t->tf & FTCP_TF_PIN_WAIT) || !ftcp_tcp_reclaim_pending(t))
+		return;
+	t->tf |= FTCP_TF_PIN_WAIT;
+	t->pin_next = s->tcp_pin_head;
+	s->tcp_pin_head = idx;
+}
+
+void ftcp_tcp_pin_unwatch(struct ftcp_stack *s, int32_t idx)
+{
+	int32_t *link = &s->tcp_pin_head;
+	struct ftcp_tcb *t = tcb_of(s, idx);
+
+	if (!(t->tf & FTCP_TF_PIN_WAIT))
+		return;
+	while (*link != FTCP_NONE && *link != idx)
+		link = &tcb_of(s, *link)->pin_next;
+	if (*link == idx)
+		*link = t->pin_next;
+	t->pin_next = FTCP_NONE;
+	t->tf &= ~FTCP_TF_PIN_WAIT;
+}
+
+static void pin_watch_run(struct ftcp_stack *s)
+{
+	int32_t *link = &s->tcp_pin_head;
+
+	while (*link != FTCP_NONE) {
+		int32_t idx = *link;
+		struct ftcp_tcb *t = tcb_of(s, idx);
+
+		ftcp_tcp_reclaim(t);
+		if (ftcp_tcp_reclaim_pending(t) && t->state != FTCP_TCP_CLOSED) {
+			link = &t->pin_next;
+			continue;
+		}
+		*link = t->pin_next;
+		t->pin_next = FTCP_NONE;
+		t->tf &= ~FTCP_TF_PIN_WAIT;
+		if ((t->tf & FTCP_TF_WANT_WRITE) && ftcp_tcp_writable(t)) {
+			t->tf &= ~FTCP_TF_WANT_WRITE;
+			ftcp_sock_event(s, idx, FTCP_EV_WRITABLE);
+		}
+	}
+}
+
 int ftcp_tcp_output_all(struct ftcp_stack *s)
 {
 	int n = 0;
 
+	if (s->tcp_pin_head != FTCP_NONE)
+		pin_watch_run(s);
 	batch_flush(s); /* frames the device could not take last time go first */
 	while (s->tcp_out_head != FTCP_NONE) {
 		int32_t idx = s->tcp_out_head;
@@ -547,6 +605,7 @@ int ftcp_tcp_output_all(struct ftcp_stack *s)
 		}
 		ftcp_tcp_reclaim(t);
 		ftcp_tcp_output(s, idx);
+		pin_watch(s, idx);
 		n++;
 	}
 	batch_flush(s);

@@ -138,6 +138,11 @@ uint32_t ftcp_tcp_rcv_window(const struct ftcp_tcb *t)
 	return (space + unit - 1) & ~(unit - 1);
 }
 
+bool ftcp_tcp_reclaim_pending(const struct ftcp_tcb *t)
+{
+	return t->pins.waiting || ftcp_seq_gt(t->pins.pending_to, t->tx_seq);
+}
+
 void ftcp_tcp_reclaim(struct ftcp_tcb *t)
 {
 	struct ftcp_tcp_pins *p = &t->pins;

@@ -377,6 +377,160 @@ static void test_tcp_bulk_with_reordering_duplication_corruption(void)
 	free(p);
 }
 
+/* ---- a device that lets go of payload late, like a NIC at TX completion ---- */
+
+struct latepin {
+	struct ftcp_device dev;
+	struct ftcp_device *inner;
+	struct ftcp_txpin *held[8192];
+	unsigned n;
+	uint64_t released;
+};
+
+static uint16_t latepin_tx(struct ftcp_device *dev, const struct ftcp_tx_frame *f, uint16_t n,
+                           uint64_t now)
+{
+	struct latepin *l = (struct latepin *)dev;
+	struct ftcp_tx_frame copy[256];
+	uint16_t i, sent;
+
+	for (i = 0; i < n; i++) {
+		copy[i] = f[i];
+		copy[i].pin = NULL; /* the inner link copies; we keep the pin */
+	}
+	sent = l->inner->ops->tx_burst(l->inner, copy, n, now);
+	for (i = 0; i < sent; i++)
+		if (f[i].pin) {
+			CU_ASSERT_FATAL(l->n < 8192);
+			l->held[l->n++] = f[i].pin;
+		}
+	return sent;
+}
+
+static uint16_t latepin_rx(struct ftcp_device *dev, struct ftcp_rx_frame *f, uint16_t n, uint64_t now)
+{
+	struct latepin *l = (struct latepin *)dev;
+
+	/* "TX completion": everything sent before this poll is done now. */
+	while (l->n) {
+		ftcp_txpin_release(l->held[--l->n]);
+		l->released++;
+	}
+	return l->inner->ops->rx_burst(l->inner, f, n, now);
+}
+
+static void latepin_release(struct ftcp_device *dev, struct ftcp_rx_frame *f, uint16_t n)
+{
+	struct latepin *l = (struct latepin *)dev;
+	l->inner->ops->rx_release(l->inner, f, n);
+}
+
+static const struct ftcp_device_ops latepin_ops = {latepin_rx, latepin_release, latepin_tx};
+
+struct event_sender {
+	struct ftcp_stack *st;
+	ftcp_sock_t sock;
+	uint64_t sent, total, writable_events;
+	bool shut;
+};
+
+static void event_sender_push(struct event_sender *e)
+{
+	uint8_t buf[16384];
+
+	while (e->sent < e->total) {
+		uint32_t n = (uint32_t)FTCP_MIN((uint64_t)sizeof(buf), e->total - e->sent), i;
+		int rc;
+		for (i = 0; i < n; i++)
+			buf[i] = pattern(42, e->sent + i);
+		rc = ftcp_send(e->st, e->sock, buf, n);
+		if (rc <= 0)
+			return; /* EAGAIN: WRITABLE will call us again */
+		e->sent += (uint32_t)rc;
+	}
+	if (!e->shut && ftcp_shutdown(e->st, e->sock, FTCP_SHUT_WR) == 0)
+		e->shut = true;
+}
+
+static void event_sender_cb(struct ftcp_stack *st, ftcp_sock_t sock, uint32_t ev, void *user)
+{
+	struct event_sender *e = user;
+	(void)st, (void)sock;
+	if (ev & FTCP_EV_WRITABLE) {
+		e->writable_events++;
+		event_sender_push(e);
+	}
+}
+
+struct late_test {
+	struct pair_test *p;
+	struct event_sender *e;
+	struct flow *rx;
+	ftcp_sock_t srv;
+};
+
+static bool late_done(void *arg)
+{
+	struct late_test *lt = arg;
+	struct ftcp_sockaddr peer;
+
+	if (lt->srv < 0 && (lt->srv = ftcp_accept(lt->p->b, lt->p->lsock, NULL, NULL, &peer)) >= 0) {
+		lt->rx->st = lt->p->b;
+		lt->rx->sock = lt->srv;
+		lt->rx->seed = 42 ^ 0xffff; /* flow_pump checks pattern(seed ^ 0xffff) */
+	}
+	if (lt->srv >= 0)
+		flow_pump(lt->rx);
+	return lt->rx->eof;
+}
+
+/* The send queue frees acknowledged bytes only once the device has let go
+ * of them. A device that does so a poll later (as DPDK frees external
+ * buffers at TX completion) must not corrupt the stream or stall a writer
+ * that waits for WRITABLE; acknowledged bytes left pinned wait on the
+ * pin-watch list (ftcp_tcp_output.c) until the device releases them. */
+static void test_tcp_event_driven_bulk_with_late_device_release(void)
+{
+	struct pair_test *p = calloc(1, sizeof(*p));
+	struct latepin *lp = calloc(1, sizeof(*lp));
+	struct event_sender *e = calloc(1, sizeof(*e));
+	struct flow *rx = calloc(1, sizeof(*rx));
+	struct harness_node *na;
+	struct ftcp_sockaddr to = {B_IP, PORT};
+	struct late_test lt = {p, e, rx, -1};
+	struct ftcp_config ca;
+	const char *why = NULL;
+
+	setup(p, NULL, NULL, NULL);
+	/* Restart A on the late-releasing device. */
+	na = &p->h.nodes[0];
+	lp->dev = na->port.dev;
+	lp->dev.ops = &latepin_ops;
+	lp->inner = &na->port.dev;
+	ca = na->cfg;
+	CU_ASSERT_FATAL(ftcp_stack_init(&na->stack, &ca, &lp->dev, na->stack_mem,
+	                                ftcp_stack_memory_size(&ca), p->h.now, &why) == 0);
+	p->a = na->stack;
+
+	e->st = p->a;
+	e->total = 8u << 20;
+	e->sock = ftcp_tcp_open(p->a, event_sender_cb, e);
+	CU_ASSERT_FATAL(e->sock >= 0);
+	CU_ASSERT_EQUAL(ftcp_connect(p->a, e->sock, &to), -FTCP_EINPROGRESS);
+	CU_ASSERT(harness_run_fast(&p->h, late_done, &lt, 30000000));
+	ASSERT_EQ_U64(rx->received, e->total);
+	ASSERT_EQ_U64(rx->bad_at, 0);
+	CU_ASSERT(e->writable_events > 10);
+	CU_ASSERT(lp->released > 1000);
+	ftcp_close(p->a, e->sock);
+	ftcp_close(p->b, lt.srv);
+	harness_free(&p->h);
+	free(rx);
+	free(e);
+	free(lp);
+	free(p);
+}
+
 void register_tcp_tests(void);
 void register_tcp_tests(void)
 {
@@ -391,5 +545,6 @@ void register_tcp_tests(void)
 	           FTCP_CASE(test_tcp_both_ways_five_percent_loss),
 	           FTCP_CASE(test_tcp_one_way_five_percent_loss_newreno_recovery_without_sack),
 	           FTCP_CASE(test_tcp_one_way_five_percent_loss_newreno_congestion_control),
-	           FTCP_CASE(test_tcp_bulk_with_reordering_duplication_corruption));
+	           FTCP_CASE(test_tcp_bulk_with_reordering_duplication_corruption),
+	           FTCP_CASE(test_tcp_event_driven_bulk_with_late_device_release));
 }
