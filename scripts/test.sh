@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run every test:
-#  1. the normal build (gcc, -O2 -g): unit and network test suites;
+#  1. the normal build (gcc, -O2 -g): unit and network test suites, and the
+#     fuzz target replaying its corpus (tests/fuzz/corpus, one test);
 #  2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. a clang build (a second compiler's warnings, -Werror);
 #  4. the core's standing rules (scripts/check-core.sh);
 #  5. libftcp on DPDK (ftcp-echo) against Linux TCP over net_af_xdp,
 #     net_af_packet and net_tap, in private network namespaces;
-#  6. the freestanding Cortex-M4 build of the core and its size.
+#  6. the freestanding Cortex-M4 build of the core and its size;
+#  7. 30 s of libFuzzer on the stack (scripts/fuzz.sh, clang, build-fuzz):
+#     fails on any crash or invariant violation.
 # Ends with "N passed, N failed" over all test cases; exit 0 only if all held.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,6 +79,21 @@ run_counted() { # label, command...
   [ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || steps_failed+=("$label")
 }
 
+# The fuzz target on its corpus: one test; any input that breaks an
+# invariant aborts it.
+run_replay() { # build dir, label
+  local dir=$1 label=$2 out
+  echo "== $label: ftcp-fuzz-replay tests/fuzz/corpus"
+  if out=$(timeout 600 "$dir/tests/fuzz/ftcp-fuzz-replay" tests/fuzz/corpus 2>&1); then
+    echo "   $(echo "$out" | tail -1)"
+    passed=$((passed + 1))
+  else
+    echo "$out" | tail -30
+    failed=$((failed + 1))
+    steps_failed+=("$label ftcp-fuzz-replay")
+  fi
+}
+
 step() { # label, command...
   local label=$1; shift
   echo "== $label"
@@ -100,6 +118,7 @@ else
   steps_failed+=("interop: ftcp-echo not built (libdpdk missing?)")
 fi
 step "Cortex-M4 freestanding build" scripts/mcu-size.sh
+step "fuzz (30 s)" env FTCP_FUZZ_BUILD=build-fuzz scripts/fuzz.sh 30
 
 echo
 if [ ${#steps_failed[@]} -ne 0 ]; then

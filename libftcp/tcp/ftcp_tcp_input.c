@@ -118,8 +118,10 @@ static void established(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp
 {
 	struct ftcp_tcb *t = tcb_of(s, idx);
 
-	/* A close in SYN_RECEIVED (simultaneous open) queued a FIN. */
+	/* A close in SYN_RECEIVED (simultaneous open) queued a FIN: send it. */
 	t->state = (t->tf & FTCP_TF_FIN_QUEUED) ? FTCP_TCP_FIN_WAIT_1 : FTCP_TCP_ESTABLISHED;
+	if (t->tf & FTCP_TF_FIN_QUEUED)
+		ftcp_tcp_schedule(s, idx);
 	/* The answer may come while our SYN (SYN-ACK) waits to be resent,
 	 * snd_nxt back at iss: what follows starts after the SYN. */
 	if (ftcp_seq_lt(t->snd_nxt, t->snd_una))
