@@ -392,9 +392,7 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit)
 	fin = fin && (uint32_t)n == len;
 	t->snd_nxt += (uint32_t)n + fin;
 	t->snd_max = ftcp_seq_max(t->snd_max, t->snd_nxt);
-	/* A probe timer restarts with each new segment (RFC 8985 7.2), so
-	 * its PTO reflects the whole flight; the RTO does not (RFC 6298 5.1). */
-	if (!ftcp_timer_armed(&t->rtx_timer) || (t->tf & (FTCP_TF_PERSIST | FTCP_TF_TLP))) {
+	if (!ftcp_timer_armed(&t->rtx_timer) || (t->tf & FTCP_TF_PERSIST)) {
 		t->tf &= ~FTCP_TF_PERSIST;
 		ftcp_tcp_rtx_arm(s, t);
 	}

@@ -136,6 +136,19 @@ static uint32_t rtt_warmup(struct tf *f, uint64_t rtt_us)
 	return 2;
 }
 
+/* The peer asks for our MAC again, so the stack relearns the peer's
+ * (after a long idle time its ARP entry has expired). */
+static void relearn_peer_mac(struct tf *f)
+{
+	uint8_t frame[64];
+	struct ftcp_mac pm = harness_mac(0xf0), sm = harness_mac(1), zero = {{0}};
+	uint32_t n = harness_build_arp(frame, FTCP_ARP_REQUEST, &sm, &pm, TF_PEER_IP, &zero,
+	                               TF_LOCAL_IP);
+
+	harness_inject(&f->h, frame, n);
+	tf_advance(f, 0);
+}
+
 static void tweak_challenge_2(struct ftcp_config *c)
 {
 	c->tcp_challenge_ack_limit = 2;
@@ -1194,7 +1207,6 @@ static void newreno_loss_of_1_and_4(struct tf *f, uint32_t ssthresh)
 		uint32_t cwnd = ssthresh + (4 + k) * MSS_TS;
 		peer_ack(f, 1);
 		CU_ASSERT_EQUAL(tf_info(f).snd_cwnd, cwnd);
-		(void)cwnd;
 	}
 }
 
@@ -1378,7 +1390,7 @@ static void test_no_early_retransmit_with_four_segments_out(void)
 	tf_free(&f);
 }
 
-static void test_tail_loss_probe_resends_last_segment_after_two_srtt(void)
+static void test_tail_loss_probe_resends_last_segment_before_the_rto(void)
 {
 	struct tf f;
 	uint32_t base;
@@ -1391,15 +1403,21 @@ static void test_tail_loss_probe_resends_last_segment_after_two_srtt(void)
 	app_send(&f, 5 * MSS_TS);
 	expect_segs(&f, base, 1, 5);
 	t0 = f.last.at_us;
-	/* PTO = 2 * SRTT = 40 ms, before the RTO (RFC 8985 7.2). */
-	tf_expect_none(&f, 40000 - 1 - (tf_now(&f) - t0));
+	/* The probe comes before the RTO. Its timer was armed as the first
+	 * segment of the burst left, when FlightSize was one segment: PTO =
+	 * 2 * SRTT + the delayed-ACK allowance = 80 ms, not restarted by the
+	 * rest of the burst. (RFC 8985 7.2 restarts it with each new segment,
+	 * which gives 2 * SRTT = 40 ms here; restarting measured more
+	 * timeouts on the lossy transfers of the net suite: the shorter probe
+	 * races the peer's delayed ACK of an odd last segment.) */
+	tf_expect_none(&f, 80000 - 1 - (tf_now(&f) - t0));
 	expect_data(&f, seg_at(base, 5), MSS_TS, 1000);
-	CU_ASSERT_EQUAL(f.last.at_us - t0, 40000);
+	CU_ASSERT_EQUAL(f.last.at_us - t0, 80000);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_tail_loss_probes"), 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_rto"), 0);
 	/* No answer: the RTO, one RTO after the probe. */
 	expect_data(&f, seg_at(base, 1), MSS_TS, 300000);
-	CU_ASSERT_EQUAL(f.last.at_us - t0, 40000 + 200000);
+	CU_ASSERT_EQUAL(f.last.at_us - t0, 80000 + 200000);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_rto"), 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_tail_loss_probes"), 1);
 	tf_free(&f);
@@ -1487,6 +1505,7 @@ static void test_rto_backs_off_exactly_when_retransmissions_are_lost(void)
 	i = tf_info(&f);
 	CU_ASSERT_EQUAL(i.backoff, 0);
 	CU_ASSERT_EQUAL(i.retransmits, 0);
+	CU_ASSERT_EQUAL(i.rtt_us, 20000); /* Karn: no sample from a retransmission */
 	tf_expect_none(&f, 2000000);
 	tf_free(&f);
 }
@@ -1517,6 +1536,187 @@ static void test_no_fast_retransmit_for_dupacks_of_data_sent_before_rto(void)
 	peer_ack(&f, seg_at(base, 2));
 	expect_segs(&f, base, 2, 3);
 	tf_expect_none(&f, 1000);
+	tf_free(&f);
+}
+
+static void test_bogus_and_dsack_blocks_are_ignored(void)
+{
+	struct tf f;
+	/* Beyond SND.MAX, below SND.UNA (a D-SACK of nothing), inverted. */
+	const uint32_t b[6] = {seg_at(1, 2), seg_at(1, 20), 0, 1, seg_at(1, 5), seg_at(1, 3)};
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	app_send(&f, 10 * MSS_TS);
+	expect_segs(&f, 1, 1, 10);
+	peer_sack(&f, 1, 3, b);
+	peer_sack(&f, 1, 3, b);
+	tf_expect_none(&f, 10000);
+	CU_ASSERT_EQUAL(tf_info(&f).sacked, 0);
+	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_fast_retransmits"), 0);
+	CU_ASSERT(!tf_info(&f).in_recovery);
+	tf_free(&f);
+}
+
+static void test_peer_window_scale_applies_after_the_syn(void)
+{
+	const struct tf_opts o = {1460, true, 2, true, true, 1000};
+	struct tf f;
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &o);
+	/* The SYN's window is never scaled; the ACK's 1000 is 4000 bytes. */
+	CU_ASSERT_EQUAL(tf_info(&f).snd_wnd, 4000);
+	app_send(&f, 10 * MSS_TS);
+	expect_segs(&f, 1, 1, 2);
+	tf_expect_none(&f, 10000); /* 1104 bytes left in the window: too small to send */
+	peer_ack(&f, seg_at(1, 3));
+	expect_segs(&f, 1, 3, 4);
+	tf_free(&f);
+}
+
+static void test_ts_recent_expires_after_24_days_idle(void)
+{
+	struct tf f;
+	struct ftcp_tcp_opts o;
+	uint32_t recent;
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	peer_data(&f, 1, 10);
+	recent = tf_ts_opts(&f).ts_val;
+	tf_expect(&f, TCP_A, 1, 11, 50000);
+	/* RFC 7323 5.5: after 24 days idle TS.Recent is no longer valid, so
+	 * a segment with an older TSval (the peer's clock wrapped) is taken. */
+	tf_advance(&f, 25ull * 86400 * 1000000);
+	relearn_peer_mac(&f); /* the ARP entry is long gone */
+	o = tf_ts_opts(&f);
+	o.ts_val = recent - 5;
+	tf_send_opts(&f, TCP_A | TCP_P, 11, 1, &o, "late", 4);
+	tf_expect(&f, TCP_A, 1, 15, 50000);
+	CU_ASSERT_EQUAL(f.last.opt.ts_ecr, recent - 5);
+	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_paws"), 0);
+	CU_ASSERT_EQUAL(ftcp_sock_rx_pending(f.s, f.sock), 14);
+	tf_free(&f);
+}
+
+static void test_paws_drops_old_pure_ack_without_counting_a_dupack(void)
+{
+	struct tf f;
+	struct ftcp_tcp_opts o;
+	uint32_t recent;
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &OPTS_TS_NOSACK);
+	tf_advance(&f, 5000);
+	recent = tf_ts_opts(&f).ts_val;
+	peer_ack(&f, 1); /* TS.Recent = recent */
+	app_send(&f, 10 * MSS_TS);
+	expect_segs(&f, 1, 1, 10);
+	o = tf_ts_opts(&f);
+	o.ts_val = recent - 1;
+	tf_send_opts(&f, TCP_A, 1, 1, &o, NULL, 0);
+	tf_expect(&f, TCP_A, seg_at(1, 11), 1, 1000); /* the PAWS ACK, no data */
+	CU_ASSERT_EQUAL(f.last.len, 0);
+	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_paws"), 1);
+	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_dupacks_rx"), 0);
+	tf_free(&f);
+}
+
+/* Unknown options and known ones of the wrong size are skipped by their
+ * length (Linux); EOL ends the list. The segment itself is good. */
+static void accepted_with_options(const uint8_t *opt, uint32_t optlen)
+{
+	struct tf f;
+	uint8_t b[64];
+	uint32_t n = tmpl(b, (uint8_t)(5 + optlen / 4), opt, optlen);
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &TF_OPTS_NONE);
+	ftcp_put_be32(b + 4, f.piss + 1);
+	ftcp_put_be32(b + 8, f.siss + 1);
+	tf_inject_raw(&f, b, n, false);
+	tf_expect(&f, TCP_A, 1, 9, 50000);
+	CU_ASSERT_EQUAL(ftcp_sock_rx_pending(f.s, f.sock), 8);
+	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_bad_options"), 0);
+	tf_free(&f);
+}
+
+static void test_unknown_option_is_skipped(void)
+{
+	static const uint8_t o[8] = {99, 6, 1, 2, 3, 4, 1, 1};
+	accepted_with_options(o, 8);
+}
+
+static void test_known_option_of_wrong_length_is_skipped(void)
+{
+	static const uint8_t o[8] = {8, 6, 0, 0, 0, 1, 5, 2}; /* TS of 6, empty SACK */
+	accepted_with_options(o, 8);
+}
+
+static void test_garbage_after_eol_is_ignored(void)
+{
+	static const uint8_t o[8] = {1, 0, 2, 0, 0xff, 0xff, 0xff, 0xff};
+	accepted_with_options(o, 8);
+}
+
+static void test_rst_in_syn_sent_needs_an_acceptable_ack(void)
+{
+	struct tf f;
+	struct ftcp_sockaddr to = {TF_PEER_IP, TF_PEER_PORT}, me = {0, TF_LOCAL_PORT};
+	struct tf_seg s;
+
+	tf_init(&f, NULL);
+	f.sock = ftcp_tcp_open(f.s, NULL, NULL);
+	CU_ASSERT_EQUAL(ftcp_bind(f.s, f.sock, &me), 0);
+	CU_ASSERT_EQUAL(ftcp_connect(f.s, f.sock, &to), -FTCP_EINPROGRESS);
+	CU_ASSERT_FATAL(tf_recv(&f, &s, 1000));
+	f.siss = s.seq;
+	/* No ACK, or a wrong one: ignored (RFC 9293 3.10.7.3, RFC 5961 3.2). */
+	tf_inject(&f, TCP_R, f.piss, 0, 0, NULL, NULL, 0);
+	tf_inject(&f, TCP_R | TCP_A, f.piss, f.siss + 2, 0, NULL, NULL, 0);
+	tf_inject(&f, TCP_R | TCP_A, f.piss, f.siss, 0, NULL, NULL, 0);
+	tf_expect_none(&f, 10000);
+	CU_ASSERT_EQUAL(tf_state(&f), FTCP_TCP_SYN_SENT);
+	/* An ACK of something else without RST: a reset <SEQ=SEG.ACK>. */
+	tf_inject(&f, TCP_A, f.piss, f.siss + 100, 0, NULL, NULL, 0);
+	tf_expect(&f, TCP_R, 100, 0, 1000);
+	CU_ASSERT_EQUAL(tf_state(&f), FTCP_TCP_SYN_SENT);
+	/* RST with the right ACK: refused. */
+	tf_inject(&f, TCP_R | TCP_A, 0, f.siss + 1, 0, NULL, NULL, 0);
+	tf_advance(&f, 10);
+	CU_ASSERT_EQUAL(tf_state(&f), FTCP_TCP_CLOSED);
+	CU_ASSERT_EQUAL(ftcp_sock_error(f.s, f.sock), -FTCP_ECONNREFUSED);
+	tf_free(&f);
+}
+
+static void tweak_retries_2(struct ftcp_config *c)
+{
+	c->tcp_retries = 2;
+}
+
+static void test_connection_times_out_after_tcp_retries(void)
+{
+	struct tf f;
+	uint32_t base;
+	uint64_t t0;
+
+	tf_init(&f, tweak_retries_2);
+	tf_passive_open(&f, &OPTS_TS_NOSACK);
+	base = rtt_warmup(&f, 20000);
+	app_send(&f, 100);
+	expect_data(&f, base, 100, 1000);
+	t0 = f.last.at_us;
+	expect_data(&f, base, 100, 300000);
+	expect_data(&f, base, 100, 500000);
+	CU_ASSERT_EQUAL(f.last.at_us - t0, 600000);
+	/* The third timeout, 800 ms later, gives up. */
+	tf_advance(&f, 800000 - 1 - (tf_now(&f) - f.last.at_us));
+	CU_ASSERT_EQUAL(tf_state(&f), FTCP_TCP_ESTABLISHED);
+	tf_advance(&f, 2);
+	CU_ASSERT_EQUAL(tf_state(&f), FTCP_TCP_CLOSED);
+	CU_ASSERT_EQUAL(ftcp_sock_error(f.s, f.sock), -FTCP_ETIMEDOUT);
+	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_timeouts"), 1);
 	tf_free(&f);
 }
 
@@ -1586,9 +1786,18 @@ void register_tcp_robust_tests(void)
 	           FTCP_CASE(test_early_retransmit_with_three_segments_out),
 	           FTCP_CASE(test_early_retransmit_with_two_segments_out),
 	           FTCP_CASE(test_no_early_retransmit_with_four_segments_out),
-	           FTCP_CASE(test_tail_loss_probe_resends_last_segment_after_two_srtt),
+	           FTCP_CASE(test_tail_loss_probe_resends_last_segment_before_the_rto),
 	           FTCP_CASE(test_tail_loss_probe_one_segment_adds_delayed_ack_time),
 	           FTCP_CASE(test_tail_loss_probe_repairs_a_lost_last_segment),
 	           FTCP_CASE(test_rto_backs_off_exactly_when_retransmissions_are_lost),
-	           FTCP_CASE(test_no_fast_retransmit_for_dupacks_of_data_sent_before_rto));
+	           FTCP_CASE(test_no_fast_retransmit_for_dupacks_of_data_sent_before_rto),
+	           FTCP_CASE(test_bogus_and_dsack_blocks_are_ignored),
+	           FTCP_CASE(test_peer_window_scale_applies_after_the_syn),
+	           FTCP_CASE(test_ts_recent_expires_after_24_days_idle),
+	           FTCP_CASE(test_paws_drops_old_pure_ack_without_counting_a_dupack),
+	           FTCP_CASE(test_unknown_option_is_skipped),
+	           FTCP_CASE(test_known_option_of_wrong_length_is_skipped),
+	           FTCP_CASE(test_garbage_after_eol_is_ignored),
+	           FTCP_CASE(test_rst_in_syn_sent_needs_an_acceptable_ack),
+	           FTCP_CASE(test_connection_times_out_after_tcp_retries));
 }
