@@ -105,12 +105,18 @@ static void put_frame(struct tf *f, const uint8_t *tcp, uint32_t len)
 void tf_inject(struct tf *f, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
                const struct ftcp_tcp_opts *opt, const void *data, uint32_t len)
 {
+	tf_inject_from(f, TF_PEER_PORT, flags, seq, ack, win, opt, data, len);
+}
+
+void tf_inject_from(struct tf *f, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
+                    uint16_t win, const struct ftcp_tcp_opts *opt, const void *data, uint32_t len)
+{
 	uint8_t tcp[9216];
 	struct ftcp_tcp_repr r;
 	uint32_t hl;
 
 	memset(&r, 0, sizeof(r));
-	r.src_port = TF_PEER_PORT;
+	r.src_port = sport;
 	r.dst_port = TF_LOCAL_PORT;
 	r.seq = seq;
 	r.ack = ack;

@@ -97,6 +97,9 @@ void tf_advance(struct tf *f, uint64_t us);
 /* Absolute numbers, explicit options (NULL: none), payload. */
 void tf_inject(struct tf *f, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
                const struct ftcp_tcp_opts *opt, const void *data, uint32_t len);
+/* tf_inject from another source port of the peer (several connections). */
+void tf_inject_from(struct tf *f, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
+                    uint16_t win, const struct ftcp_tcp_opts *opt, const void *data, uint32_t len);
 /* Relative numbers; window f->peer_window; timestamps added if negotiated. */
 void tf_send(struct tf *f, uint8_t flags, uint32_t rseq, uint32_t rack, const void *data,
              uint32_t len);

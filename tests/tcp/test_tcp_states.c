@@ -60,36 +60,6 @@ static struct ftcp_tcp_opts mss_opt(uint16_t mss)
 	return o;
 }
 
-/* A segment from the peer's address and any source port (tf_inject with
- * the port as a parameter). */
-static void inject_from(struct tf *f, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
-                        uint16_t win, const struct ftcp_tcp_opts *opt, const void *data,
-                        uint32_t len)
-{
-	static uint8_t frame[4096];
-	uint8_t *tcp = frame + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
-	struct ftcp_mac pm = harness_mac(0xf0), sm = harness_mac(1);
-	struct ftcp_tcp_repr r;
-	uint32_t hl, n;
-
-	memset(&r, 0, sizeof(r));
-	r.src_port = sport;
-	r.dst_port = TF_LOCAL_PORT;
-	r.seq = seq;
-	r.ack = ack;
-	r.flags = flags;
-	r.window = win;
-	if (opt)
-		r.opt = *opt;
-	hl = ftcp_tcp_emit(&r, tcp);
-	CU_ASSERT_FATAL(FTCP_ETH_HLEN + FTCP_IPV4_HLEN + hl + len <= sizeof(frame));
-	if (len)
-		memcpy(tcp + hl, data, len);
-	ftcp_tcp_set_cksum(tcp, hl, tcp + hl, len, TF_PEER_IP, TF_LOCAL_IP, true);
-	n = harness_build_ipv4(frame, &sm, &pm, TF_PEER_IP, TF_LOCAL_IP, FTCP_IP_PROTO_TCP, hl + len);
-	harness_inject(&f->h, frame, n);
-}
-
 static void flags_txt(uint8_t fl, char *b)
 {
 	b[0] = fl & TCP_S ? 'S' : '.';
@@ -369,7 +339,7 @@ static void test_syn_received_gives_up_after_syn_retries_listener_unaffected(voi
 	tf_send(&f, TCP_A, 1, 1, NULL, 0);
 	tf_expect(&f, TCP_R, 1, 0, 1000);
 	/* The listener still works. */
-	inject_from(&f, 40001, TCP_S, 5000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 5000, 0, 65535, &syn, NULL, 0);
 	recv_to(&f, 40001, TCP_S | TCP_A, 5001, 1000);
 	tf_free(&f);
 }
@@ -1517,7 +1487,7 @@ static void test_close_listener_resets_half_open_and_unaccepted_children(void)
 	half_open(&f, &TF_OPTS_NONE);
 	tf_send(&f, TCP_A, 1, 1, NULL, 0); /* A: established, not accepted */
 	tf_advance(&f, 1);
-	inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
 	s = recv_to(&f, 40001, TCP_S | TCP_A, 7001, 1000); /* B: SYN_RECEIVED */
 	b_siss = s->seq;
 	CU_ASSERT_EQUAL(in_use(&f), 3);
@@ -1543,7 +1513,7 @@ static void test_close_listener_resets_half_open_and_unaccepted_children(void)
 	CU_ASSERT_EQUAL(in_use(&f), 0);
 	tf_expect_none(&f, 5 * SEC);
 	/* Nothing listens any more. */
-	inject_from(&f, 40002, TCP_S, 9000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40002, TCP_S, 9000, 0, 65535, &syn, NULL, 0);
 	expect_to(&f, 40002, TCP_R | TCP_A, 0, 9001, 1000);
 	tf_free(&f);
 }
@@ -1561,7 +1531,7 @@ static void test_accept_queue_full_ignores_final_ack_until_accept(void)
 	tf_init(&f, NULL);
 	listen_on(&f, 1);
 	half_open(&f, &TF_OPTS_NONE); /* A */
-	inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
 	s = recv_to(&f, 40001, TCP_S | TCP_A, 7001, 1000); /* B */
 	b_siss = s->seq;
 	tb = s->at_us;
@@ -1569,7 +1539,7 @@ static void test_accept_queue_full_ignores_final_ack_until_accept(void)
 	tf_advance(&f, 1);
 	CU_ASSERT(f.lsock_events & FTCP_EV_READABLE);
 	/* B's ACK finds the queue full: ignored, nothing sent (Linux). */
-	inject_from(&f, 40001, TCP_A, 7001, b_siss + 1, 65535, NULL, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, 7001, b_siss + 1, 65535, NULL, NULL, 0);
 	tf_advance(&f, 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_accept_full"), 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_established"), 1);
@@ -1579,7 +1549,7 @@ static void test_accept_queue_full_ignores_final_ack_until_accept(void)
 	accept_sock(&f);
 	CU_ASSERT_EQUAL(ftcp_accept(f.s, f.lsock, ev_cb, &f, &peer), -FTCP_EAGAIN);
 	/* The peer answers the SYN-ACK again: now there is room. */
-	inject_from(&f, 40001, TCP_A, 7001, b_siss + 1, 65535, NULL, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, 7001, b_siss + 1, 65535, NULL, NULL, 0);
 	tf_advance(&f, 1);
 	b = ftcp_accept(f.s, f.lsock, ev_cb, &f, &peer);
 	CU_ASSERT_FATAL(b >= 0);
@@ -1604,14 +1574,14 @@ static void test_accept_queue_full_drops_new_syns(void)
 	tf_send(&f, TCP_A, 1, 1, NULL, 0);
 	tf_advance(&f, 1);
 	/* Full accept queue: no SYN-ACK, not even a cookie (Linux). */
-	inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
 	tf_expect_none(&f, SEC);
 	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_syn_queue_full"), 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_syncookies_sent"), 0);
 	CU_ASSERT_EQUAL(in_use(&f), 2);
 	accept_sock(&f);
 	/* The peer's retransmitted SYN now gets its answer. */
-	inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 7000, 0, 65535, &syn, NULL, 0);
 	recv_to(&f, 40001, TCP_S | TCP_A, 7001, 1000);
 	tf_free(&f);
 }
@@ -1637,7 +1607,7 @@ static void test_syn_queue_overflow_answers_with_a_syn_cookie(void)
 	o.sack_ok = true;
 	o.has_ts = true;
 	o.ts_val = 4000;
-	inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
 	s = recv_to(&f, 40001, TCP_S | TCP_A, bisn + 1, 1000);
 	cookie = s->seq;
 	cookie_ts = s->opt.ts_val;
@@ -1654,7 +1624,7 @@ static void test_syn_queue_overflow_answers_with_a_syn_cookie(void)
 	o.has_ts = true;
 	o.ts_val = 4005;
 	o.ts_ecr = cookie_ts;
-	inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 1, 1000, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 1, 1000, &o, NULL, 0);
 	tf_advance(&f, 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_syncookies_ok"), 1);
 	CU_ASSERT(f.lsock_events & FTCP_EV_READABLE);
@@ -1671,7 +1641,7 @@ static void test_syn_queue_overflow_answers_with_a_syn_cookie(void)
 	CU_ASSERT_EQUAL(bi.snd_wnd, 1000u << 7);
 	/* Data both ways on it. */
 	o.ts_val = 4010;
-	inject_from(&f, 40001, TCP_A | TCP_P, bisn + 1, cookie + 1, 1000, &o, "hey", 3);
+	tf_inject_from(&f, 40001, TCP_A | TCP_P, bisn + 1, cookie + 1, 1000, &o, "hey", 3);
 	s = expect_to(&f, 40001, TCP_A, cookie + 1, bisn + 4, 41000);
 	CU_ASSERT(s->opt.has_ts && s->opt.ts_ecr == 4010);
 	CU_ASSERT_EQUAL(ftcp_recv(f.s, b, buf, sizeof(buf), 0), 3);
@@ -1696,12 +1666,12 @@ static void test_syn_cookie_without_timestamps_carries_mss_only(void)
 	o.has_wscale = true; /* without timestamps it cannot be remembered */
 	o.wscale = 7;
 	o.sack_ok = true;
-	inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
 	s = recv_to(&f, 40001, TCP_S | TCP_A, bisn + 1, 1000);
 	cookie = s->seq;
 	CU_ASSERT(s->opt.has_mss && s->opt.mss == 1300);
 	CU_ASSERT(!s->opt.has_wscale && !s->opt.sack_ok && !s->opt.has_ts);
-	inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 1, 20000, NULL, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 1, 20000, NULL, NULL, 0);
 	tf_advance(&f, 1);
 	b = ftcp_accept(f.s, f.lsock, ev_cb, &f, &peer);
 	CU_ASSERT_FATAL(b >= 0);
@@ -1721,16 +1691,16 @@ static void test_forged_syn_cookie_ack_gets_rst(void)
 
 	tf_init(&f, syn_backlog_1);
 	half_open(&f, &TF_OPTS_NONE);
-	inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, bisn, 0, 65535, &o, NULL, 0);
 	s = recv_to(&f, 40001, TCP_S | TCP_A, bisn + 1, 1000);
 	cookie = s->seq;
 	/* Wrong cookie (off by one), and a blind guess from another port. */
-	inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 2, 65535, NULL, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, bisn + 1, cookie + 2, 65535, NULL, NULL, 0);
 	expect_to(&f, 40001, TCP_R, cookie + 2, 0, 1000);
-	inject_from(&f, 40002, TCP_A, 424242, 0x12345678, 65535, NULL, NULL, 0);
+	tf_inject_from(&f, 40002, TCP_A, 424242, 0x12345678, 65535, NULL, NULL, 0);
 	expect_to(&f, 40002, TCP_R, 0x12345678, 0, 1000);
 	/* The right cookie from the wrong sequence number. */
-	inject_from(&f, 40001, TCP_A, bisn + 2, cookie + 1, 65535, NULL, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_A, bisn + 2, cookie + 1, 65535, NULL, NULL, 0);
 	expect_to(&f, 40001, TCP_R, cookie + 1, 0, 1000);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_syncookies_failed"), 3);
 	CU_ASSERT_EQUAL(tf_counter(&f, "tcp_syncookies_ok"), 0);
@@ -1745,7 +1715,7 @@ static void test_syncookies_off_drops_syn_when_syn_queue_full(void)
 
 	tf_init(&f, syn_backlog_1_no_cookies);
 	half_open(&f, &TF_OPTS_NONE);
-	inject_from(&f, 40001, TCP_S, 1234, 0, 65535, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 1234, 0, 65535, &o, NULL, 0);
 	/* Only the first child's SYN-ACK retransmission (at 1 s) may come. */
 	tf_expect_none(&f, SEC - 1);
 	CU_ASSERT_EQUAL(tf_counter(&f, "drop_tcp_syn_queue_full"), 1);
@@ -1753,7 +1723,7 @@ static void test_syncookies_off_drops_syn_when_syn_queue_full(void)
 	CU_ASSERT_EQUAL(in_use(&f), 2);
 	/* Once the first handshake completes the SYN queue has room. */
 	tf_send(&f, TCP_A, 1, 1, NULL, 0);
-	inject_from(&f, 40001, TCP_S, 1234, 0, 65535, &o, NULL, 0);
+	tf_inject_from(&f, 40001, TCP_S, 1234, 0, 65535, &o, NULL, 0);
 	recv_to(&f, 40001, TCP_S | TCP_A, 1235, 1000);
 	tf_free(&f);
 }
@@ -1770,7 +1740,7 @@ static void test_ten_peers_on_one_listening_port(void)
 	listen_on(&f, 16);
 	for (i = 0; i < 10; i++) {
 		piss[i] = 1000000u * (i + 1);
-		inject_from(&f, (uint16_t)(41000 + i), TCP_S, piss[i], 0, 65535, &o, NULL, 0);
+		tf_inject_from(&f, (uint16_t)(41000 + i), TCP_S, piss[i], 0, 65535, &o, NULL, 0);
 	}
 	for (i = 0; i < 10; i++) {
 		const struct tf_seg *s = recv_to(&f, (uint16_t)(41000 + i), TCP_S | TCP_A, piss[i] + 1,
@@ -1779,7 +1749,7 @@ static void test_ten_peers_on_one_listening_port(void)
 	}
 	CU_ASSERT_EQUAL(in_use(&f), 11);
 	for (i = 0; i < 10; i++)
-		inject_from(&f, (uint16_t)(41000 + i), TCP_A, piss[i] + 1, siss[i] + 1, 65535, NULL,
+		tf_inject_from(&f, (uint16_t)(41000 + i), TCP_A, piss[i] + 1, siss[i] + 1, 65535, NULL,
 		            NULL, 0);
 	tf_advance(&f, 1);
 	for (i = 0; i < 10; i++) {
@@ -1790,7 +1760,7 @@ static void test_ten_peers_on_one_listening_port(void)
 	}
 	for (i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "peer %u", i);
-		inject_from(&f, (uint16_t)(41000 + i), TCP_A | TCP_P, piss[i] + 1, siss[i] + 1, 65535,
+		tf_inject_from(&f, (uint16_t)(41000 + i), TCP_A | TCP_P, piss[i] + 1, siss[i] + 1, 65535,
 		            NULL, msg, (uint32_t)strlen(msg));
 	}
 	tf_advance(&f, 1);
