@@ -6,7 +6,8 @@
 #  3. a clang build (a second compiler's warnings, -Werror);
 #  4. the core's standing rules (scripts/check-core.sh);
 #  5. libftcp on DPDK (ftcp-echo) against Linux TCP over net_af_xdp,
-#     net_af_packet and net_tap, in private network namespaces;
+#     net_af_packet and net_tap, in private network namespaces, and bulk
+#     transfers through nftables drops, tbf and libftcp's fault injector;
 #  6. the freestanding Cortex-M4 build of the core and its size;
 #  7. 30 s of libFuzzer on the stack (scripts/fuzz.sh, clang, build-fuzz):
 #     fails on any crash or invariant violation.
@@ -114,6 +115,7 @@ if [ -x build/tools/ftcp-echo ]; then
   run_counted "interop af_xdp" env BULK_MB=256 tests/interop/interop.sh af_xdp
   run_counted "interop af_packet" env BULK_MB=64 tests/interop/interop.sh af_packet
   run_counted "interop tap" env BULK_MB=16 tests/interop/interop.sh tap
+  run_counted "interop faults" tests/interop/faults.sh
 else
   steps_failed+=("interop: ftcp-echo not built (libdpdk missing?)")
 fi

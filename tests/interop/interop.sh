@@ -65,7 +65,8 @@ tap)
 esac
 
 EAL="--no-huge --no-shconf -m 1024 --no-pci -l 0 --log-level=3 --file-prefix=ftcp$$ $VDEV"
-in_ns "$BIN" --eal "$EAL" --ip "$STACK_IP/24" --conns 160 --chargen-bytes $((BULK_MB << 20)) \
+# Not through in_ns: $! must be ftcp-echo's own pid (ip netns exec execs it).
+ip netns exec "$NS" "$BIN" --eal "$EAL" --ip "$STACK_IP/24" --conns 160 --chargen-bytes $((BULK_MB << 20)) \
 	>"$WORK/echo.log" 2>&1 &
 ECHO_PID=$!
 for _ in $(seq 100); do
