@@ -8,6 +8,7 @@
 #  5. libftcp on DPDK (ftcp-echo) against Linux TCP over net_af_xdp,
 #     net_af_packet and net_tap, in private network namespaces, and bulk
 #     transfers through nftables drops, tbf and libftcp's fault injector;
+#     two libftcp processes over net_memif;
 #  6. the freestanding Cortex-M4 build of the core and its size;
 #  7. 30 s of libFuzzer on the stack (scripts/fuzz.sh, clang, build-fuzz):
 #     fails on any crash or invariant violation.
@@ -116,6 +117,7 @@ if [ -x build/tools/ftcp-echo ]; then
   run_counted "interop af_packet" env BULK_MB=64 tests/interop/interop.sh af_packet
   run_counted "interop tap" env BULK_MB=16 tests/interop/interop.sh tap
   run_counted "interop faults" tests/interop/faults.sh
+  run_counted "interop memif" env BULK_MB=64 tests/interop/memif.sh
 else
   steps_failed+=("interop: ftcp-echo not built (libdpdk missing?)")
 fi

@@ -11,8 +11,14 @@
  * usage: ftcp-echo --eal "EAL ARGS" --ip A.B.C.D/LEN [--gw A.B.C.D] [--port NAME]
  *                  [--mtu N] [--mbufs N] [--conns N] [--seconds N] [--chargen-bytes N]
  *                  [--faults drop=P,dup=P,reorder=P,corrupt=P,delay_us=N,seed=N]
- *                  [--no-offload] [--no-zero-copy]
+ *                  [--no-offload] [--no-zero-copy] [--link-wait-ms N]
  *        ftcp-echo --pattern N     (write N pattern bytes to stdout)
+ *
+ * With --connect A.B.C.D it is a client instead: it sends --client-bytes of
+ * the pattern to that host's discard port and reads the same amount from
+ * its chargen port, prints both SHA-256 and the rates, and exits (0 when
+ * both transfers completed): two libftcp stacks in two processes, e.g.
+ * over net_memif.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -53,6 +59,16 @@ static struct ftcp_stack *stack;
 static struct conn conns[MAX_CONNS];
 static uint64_t chargen_bytes = 1 << 20;
 static ftcp_sock_t listeners[3];
+
+/* ---- client mode ---- */
+struct client_conn {
+	ftcp_sock_t sock;
+	bool sending, done, failed;
+	uint64_t bytes, want;
+	uint64_t t_start, t_end;
+	struct ftcp_sha256 sha;
+};
+static struct client_conn cl_send, cl_recv;
 
 static void on_signal(int sig)
 {
@@ -219,6 +235,78 @@ static void udp_cb(struct ftcp_stack *s, ftcp_sock_t sock, uint32_t ev, void *us
 		ftcp_sendto(s, sock, buf, (uint32_t)n, &from);
 }
 
+static void client_cb(struct ftcp_stack *s, ftcp_sock_t sock, uint32_t ev, void *user)
+{
+	struct client_conn *c = user;
+	uint8_t buf[16384];
+	int n;
+
+	(void)sock;
+	if (c->done)
+		return;
+	if (ev & FTCP_EV_ERROR) {
+		c->failed = c->done = true;
+		fprintf(stderr, "ftcp-echo: client: %s\n", ftcp_strerror(ftcp_sock_error(s, c->sock)));
+		return;
+	}
+	if (!c->t_start)
+		c->t_start = ftcp_dpdk_now_us();
+	if (c->sending) {
+		while (c->bytes < c->want) {
+			uint32_t k = (uint32_t)(c->want - c->bytes < sizeof(buf) ? c->want - c->bytes : sizeof(buf));
+			pattern_fill(buf, c->bytes, k);
+			n = ftcp_send(s, c->sock, buf, k);
+			if (n <= 0)
+				return;
+			ftcp_sha256_update(&c->sha, buf, (size_t)n);
+			c->bytes += (uint64_t)n;
+		}
+		ftcp_shutdown(s, c->sock, FTCP_SHUT_WR);
+		/* done when the peer closes too (its discard reported the hash) */
+		while ((n = ftcp_recv(s, c->sock, buf, sizeof(buf), 0)) > 0)
+			;
+		if (n == 0 || (ev & FTCP_EV_CLOSED)) {
+			c->t_end = ftcp_dpdk_now_us();
+			c->done = true;
+		}
+		return;
+	}
+	while ((n = ftcp_recv(s, c->sock, buf, sizeof(buf), 0)) > 0) {
+		ftcp_sha256_update(&c->sha, buf, (size_t)n);
+		c->bytes += (uint64_t)n;
+	}
+	if (n == 0) {
+		c->t_end = ftcp_dpdk_now_us();
+		c->done = true;
+		ftcp_shutdown(s, c->sock, FTCP_SHUT_WR);
+	}
+}
+
+static int client_start(struct client_conn *c, uint32_t ip, uint16_t port, bool sending,
+                        uint64_t bytes)
+{
+	struct ftcp_sockaddr to = {ip, port};
+
+	memset(c, 0, sizeof(*c));
+	c->sending = sending;
+	c->want = bytes;
+	ftcp_sha256_init(&c->sha);
+	c->sock = ftcp_tcp_open(stack, client_cb, c);
+	if (c->sock < 0 || ftcp_connect(stack, c->sock, &to) != -FTCP_EINPROGRESS)
+		return -1;
+	return 0;
+}
+
+static void client_report(const char *what, struct client_conn *c)
+{
+	char hex[65];
+	double secs = c->t_end > c->t_start ? (c->t_end - c->t_start) / 1e6 : 0;
+
+	ftcp_sha256_hex(&c->sha, hex);
+	printf("client %s: %llu bytes sha256 %s in %.3f s (%.0f MB/s)\n", what,
+	       (unsigned long long)c->bytes, hex, secs, secs > 0 ? c->bytes / secs / 1e6 : 0.0);
+}
+
 static int listen_on(uint16_t port, enum service svc)
 {
 	struct ftcp_sockaddr a = {0, port};
@@ -303,7 +391,8 @@ static void usage(void)
 	fprintf(stderr, "usage: ftcp-echo --eal \"EAL ARGS\" --ip A.B.C.D/LEN [--gw A.B.C.D] [--port NAME]\n"
 	                "                 [--mtu N] [--mbufs N] [--conns N] [--seconds N] [--chargen-bytes N]\n"
 	                "                 [--faults drop=P,dup=P,reorder=P,corrupt=P,delay_us=N,seed=N]\n"
-	                "                 [--no-offload] [--no-zero-copy]\n"
+	                "                 [--no-offload] [--no-zero-copy] [--link-wait-ms N]\n"
+	                "                 [--connect A.B.C.D [--client-bytes N]]\n"
 	                "       ftcp-echo --pattern N\n");
 }
 
@@ -317,9 +406,13 @@ int main(int argc, char **argv)
 		{"faults", required_argument, 0, 'f'},  {"pattern", required_argument, 0, 'P'},
 		{"no-offload", no_argument, 0, 'O'},    {"no-zero-copy", no_argument, 0, 'Z'},
 		{"conns", required_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
+		{"connect", required_argument, 0, 'C'}, {"client-bytes", required_argument, 0, 'B'},
+		{"link-wait-ms", required_argument, 0, 'L'},
 		{0, 0, 0, 0},
 	};
-	const char *eal = NULL, *ipspec = NULL, *gwspec = NULL, *faults = NULL;
+	const char *eal = NULL, *ipspec = NULL, *gwspec = NULL, *faults = NULL, *connect_to = NULL;
+	uint64_t client_bytes = 1 << 20;
+	uint32_t server_ip = 0;
 	struct ftcp_dpdk_config dc;
 	struct ftcp_config cfg;
 	struct ftcp_dpdk_port *port;
@@ -352,6 +445,9 @@ int main(int argc, char **argv)
 		case 'f': faults = optarg; break;
 		case 'O': dc.no_offload = true; break;
 		case 'n': nconns = atoi(optarg); break;
+		case 'C': connect_to = optarg; break;
+		case 'L': dc.link_wait_ms = (uint32_t)atoi(optarg); break;
+		case 'B': client_bytes = strtoull(optarg, NULL, 0); break;
 		case 'Z': dc.no_multiseg = true; break;
 		case 'P': {
 			uint64_t n = strtoull(optarg, NULL, 0), off = 0;
@@ -379,6 +475,10 @@ int main(int argc, char **argv)
 	cfg.prefix_len = (uint8_t)prefix;
 	if (gwspec && parse_ip(gwspec, &cfg.gateway, NULL) < 0) {
 		fprintf(stderr, "ftcp-echo: --gw: expected A.B.C.D, got \"%s\"\n", gwspec);
+		return 2;
+	}
+	if (connect_to && parse_ip(connect_to, &server_ip, NULL) < 0) {
+		fprintf(stderr, "ftcp-echo: --connect: expected A.B.C.D, got \"%s\"\n", connect_to);
 		return 2;
 	}
 	if (faults && parse_faults(faults, &fc) < 0) {
@@ -432,6 +532,30 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "ftcp-echo: %s: %s\n", ftcp_strerror(rc), why ? why : "");
 		return 1;
+	}
+	if (connect_to) {
+		uint64_t deadline = ftcp_dpdk_now_us() + (uint64_t)((seconds > 0 ? seconds : 60) * 1e6);
+		int ok;
+		if (client_start(&cl_send, server_ip, DISCARD_PORT, true, client_bytes) < 0 ||
+		    client_start(&cl_recv, server_ip, CHARGEN_PORT, false, client_bytes) < 0) {
+			fprintf(stderr, "ftcp-echo: client: cannot connect\n");
+			return 1;
+		}
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		while (!stop && !(cl_send.done && cl_recv.done) && ftcp_dpdk_now_us() < deadline)
+			ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+		client_report("sent to discard", &cl_send);
+		client_report("received from chargen", &cl_recv);
+		ok = cl_send.done && cl_recv.done && !cl_send.failed && !cl_recv.failed;
+		ftcp_close(stack, cl_send.sock);
+		ftcp_close(stack, cl_recv.sock);
+		for (t = ftcp_dpdk_now_us() + 200000; ftcp_dpdk_now_us() < t;)
+			ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+		print_counters();
+		ftcp_dpdk_port_stop(port);
+		ftcp_dpdk_eal_cleanup();
+		return ok ? 0 : 1;
 	}
 	if (listen_on(ECHO_PORT, ECHO) < 0 || listen_on(DISCARD_PORT, DISCARD) < 0 ||
 	    listen_on(CHARGEN_PORT, CHARGEN) < 0) {

@@ -23,7 +23,7 @@ cleanup() {
 	[ -n "$ECHO_PID" ] && kill -TERM "$ECHO_PID" 2>/dev/null && wait "$ECHO_PID" 2>/dev/null
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/var/run/dpdk/ftcpf$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

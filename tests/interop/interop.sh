@@ -26,7 +26,7 @@ cleanup() {
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip link del "ftcptap$$" 2>/dev/null
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/var/run/dpdk/ftcp$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
