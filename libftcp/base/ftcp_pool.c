@@ -68,3 +68,24 @@ int ftcp_pool_free(struct ftcp_pool *p, int32_t idx)
 	p->in_use--;
 	return 0;
 }
+
+int32_t ftcp_pool_next(const struct ftcp_pool *p, int32_t after)
+{
+	uint32_t start = (uint32_t)(after + 1), words = map_words(p->count), w;
+	uint32_t used;
+
+	if (after < -1 || start >= p->count)
+		return -1;
+	w = start / 32;
+	/* Allocated = not free; bits past count are never free, so mask them. */
+	used = ~p->free_map[w] & (0xffffffffu << (start % 32));
+	for (;;) {
+		if (w == words - 1 && p->count % 32)
+			used &= (1u << (p->count % 32)) - 1;
+		if (used)
+			return (int32_t)(w * 32 + ftcp_ctz32(used));
+		if (++w == words)
+			return -1;
+		used = ~p->free_map[w];
+	}
+}

@@ -31,6 +31,10 @@ int32_t ftcp_pool_alloc(struct ftcp_pool *p);
 /* 0, or -FTCP_EINVAL for an index out of range or already free. */
 int ftcp_pool_free(struct ftcp_pool *p, int32_t idx);
 bool ftcp_pool_is_allocated(const struct ftcp_pool *p, int32_t idx);
+/* The lowest allocated index above after (-1 to start), or -1: walks the
+ * bitmap a word at a time, skipping free ones. Freeing the current index
+ * while iterating is fine. */
+int32_t ftcp_pool_next(const struct ftcp_pool *p, int32_t after);
 
 static inline void *ftcp_pool_obj(const struct ftcp_pool *p, int32_t idx)
 {

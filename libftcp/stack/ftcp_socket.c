@@ -143,17 +143,15 @@ int ftcp_sock_deliver_events(struct ftcp_stack *s)
 /* The TX fifo drained: sockets that got EAGAIN may send again. */
 void ftcp_sock_tx_space(struct ftcp_stack *s)
 {
-	uint32_t i;
+	int32_t i;
 
-	for (i = 0; i < s->sock_pool.count && s->tx_blocked; i++) {
-		struct ftcp_socket *so;
-		if (!ftcp_pool_is_allocated(&s->sock_pool, (int32_t)i))
-			continue;
-		so = ftcp_sock_at(s, (int32_t)i);
+	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0 && s->tx_blocked;
+	     i = ftcp_pool_next(&s->sock_pool, i)) {
+		struct ftcp_socket *so = ftcp_sock_at(s, i);
 		if (so->flags & FTCP_SOCK_TX_BLOCKED) {
 			so->flags &= (uint8_t)~FTCP_SOCK_TX_BLOCKED;
 			s->tx_blocked--;
-			ftcp_sock_event(s, (int32_t)i, FTCP_EV_WRITABLE);
+			ftcp_sock_event(s, i, FTCP_EV_WRITABLE);
 		}
 	}
 }

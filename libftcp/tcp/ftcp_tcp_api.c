@@ -383,15 +383,20 @@ static void unlink_child(struct ftcp_stack *s, int32_t idx)
 	t->parent = FTCP_NONE;
 }
 
+static void cancel_timers(struct ftcp_stack *s, struct ftcp_tcb *t)
+{
+	ftcp_timer_cancel(s, &t->rtx_timer);
+	ftcp_timer_cancel(s, &t->delack_timer);
+	ftcp_timer_cancel(s, &t->keep_timer);
+}
+
 void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx)
 {
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
 	struct ftcp_tcb *t = &so->tcb;
 
 	ftcp_tcp_pin_unwatch(s, idx);
-	ftcp_timer_cancel(s, &t->rtx_timer);
-	ftcp_timer_cancel(s, &t->delack_timer);
-	ftcp_timer_cancel(s, &t->keep_timer);
+	cancel_timers(s, t);
 	unlink_child(s, idx);
 	t->state = FTCP_TCP_CLOSED;
 	if ((t->tf & FTCP_TF_ON_OUTPUT) || t->pins.pin[0].refs || t->pins.pin[1].refs) {
@@ -424,19 +429,17 @@ void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx)
 
 void ftcp_tcp_reap_zombies(struct ftcp_stack *s)
 {
-	uint32_t i;
+	int32_t i;
 
-	for (i = 0; i < s->sock_pool.count && s->tcp_zombies; i++) {
-		struct ftcp_socket *so;
-		if (!ftcp_pool_is_allocated(&s->sock_pool, (int32_t)i))
-			continue;
-		so = ftcp_sock_at(s, (int32_t)i);
+	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0 && s->tcp_zombies;
+	     i = ftcp_pool_next(&s->sock_pool, i)) {
+		struct ftcp_socket *so = ftcp_sock_at(s, i);
 		if (so->proto == FTCP_IP_PROTO_TCP && so->tcb.state == FTCP_TCP_CLOSED &&
 		    (so->tcb.tf & FTCP_TF_ORPHAN) && !(so->tcb.tf & FTCP_TF_ON_OUTPUT) &&
 		    !so->tcb.pins.pin[0].refs && !so->tcb.pins.pin[1].refs) {
 			s->tcp_zombies--;
-			ftcp_tcp_pin_unwatch(s, (int32_t)i);
-			ftcp_sock_release(s, (int32_t)i);
+			ftcp_tcp_pin_unwatch(s, i);
+			ftcp_sock_release(s, i);
 		}
 	}
 }
@@ -455,9 +458,7 @@ void ftcp_tcp_drop(struct ftcp_stack *s, int32_t idx, int err)
 	 * with the error to report, until ftcp_close. */
 	if (err)
 		so->err = err;
-	ftcp_timer_cancel(s, &t->rtx_timer);
-	ftcp_timer_cancel(s, &t->delack_timer);
-	ftcp_timer_cancel(s, &t->keep_timer);
+	cancel_timers(s, t);
 	t->state = FTCP_TCP_CLOSED;
 	t->tf |= FTCP_TF_FIN_RCVD; /* reads return end of stream (or the error) */
 	if (so->flags & FTCP_SOCK_IN_CONN_TABLE)
@@ -470,17 +471,14 @@ void ftcp_tcp_drop(struct ftcp_stack *s, int32_t idx, int err)
 static void close_listener(struct ftcp_stack *s, int32_t lidx)
 {
 	struct ftcp_tcb *l = &ftcp_sock_at(s, lidx)->tcb;
-	uint32_t i;
+	int32_t i;
 
-	for (i = 0; i < s->sock_pool.count; i++) {
-		struct ftcp_socket *c;
-		if (!ftcp_pool_is_allocated(&s->sock_pool, (int32_t)i))
-			continue;
-		c = ftcp_sock_at(s, (int32_t)i);
+	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0; i = ftcp_pool_next(&s->sock_pool, i)) {
+		struct ftcp_socket *c = ftcp_sock_at(s, i);
 		if (c->proto == FTCP_IP_PROTO_TCP && c->tcb.parent == lidx &&
 		    c->tcb.state != FTCP_TCP_CLOSED) {
-			ftcp_tcp_send_rst(s, (int32_t)i);
-			ftcp_tcp_destroy(s, (int32_t)i);
+			ftcp_tcp_send_rst(s, i);
+			ftcp_tcp_destroy(s, i);
 		}
 	}
 	/* Connections established but never accepted (no longer linked by
@@ -558,16 +556,13 @@ int ftcp_abort(struct ftcp_stack *s, ftcp_sock_t h)
 
 void ftcp_tcp_arp_resolved(struct ftcp_stack *s, uint32_t ip)
 {
-	uint32_t i;
+	int32_t i;
 
-	for (i = 0; i < s->sock_pool.count; i++) {
-		struct ftcp_socket *so;
-		if (!ftcp_pool_is_allocated(&s->sock_pool, (int32_t)i))
-			continue;
-		so = ftcp_sock_at(s, (int32_t)i);
+	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0; i = ftcp_pool_next(&s->sock_pool, i)) {
+		struct ftcp_socket *so = ftcp_sock_at(s, i);
 		if (so->proto == FTCP_IP_PROTO_TCP && (so->tcb.tf & FTCP_TF_ARP_WAIT) &&
 		    so->tcb.nexthop == ip)
-			ftcp_tcp_schedule(s, (int32_t)i);
+			ftcp_tcp_schedule(s, i);
 	}
 }
 

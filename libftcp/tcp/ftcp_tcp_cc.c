@@ -72,3 +72,21 @@ uint32_t ftcp_cc_icbrt64(uint64_t x)
 	}
 	return (uint32_t)y;
 }
+
+uint32_t ftcp_cc_slow_start(struct ftcp_cc *cc, uint32_t acked)
+{
+	uint32_t inc, room;
+
+	if (cc->cwnd >= cc->ssthresh)
+		return acked;
+	inc = FTCP_MIN(acked, 2 * ftcp_cc_smss(cc));
+	room = cc->ssthresh - cc->cwnd;
+	/* Stretch ACKs are limited to L*SMSS per ACK, which bounds bursts. */
+	if (inc < room || cc->ssthresh >= FTCP_CC_MAX_CWND) {
+		cc->cwnd = ftcp_cc_add_cap(cc->cwnd, inc);
+		return 0;
+	}
+	/* Stop at ssthresh; the rest of this ACK counts toward avoidance. */
+	cc->cwnd = cc->ssthresh;
+	return acked - room;
+}

@@ -88,6 +88,11 @@ extern const struct ftcp_cc_ops ftcp_cc_cubic;
 
 /* The module named name ("newreno", "cubic"), or NULL (also for NULL). */
 const struct ftcp_cc_ops *ftcp_cc_find(const char *name);
+/* Slow start shared by the modules (RFC 5681 3.1 with RFC 3465's L = 2):
+ * grow cwnd by the bytes acked, at most 2*SMSS per ACK, up to ssthresh.
+ * Returns the acknowledged bytes left for congestion avoidance (0 when
+ * cwnd is still below ssthresh). */
+uint32_t ftcp_cc_slow_start(struct ftcp_cc *cc, uint32_t acked);
 /* Initial window of RFC 6928 for this mss. */
 uint32_t ftcp_cc_initial_window(uint32_t mss);
 /* Set up cc with ops (NULL: the default, cubic) and mss and call

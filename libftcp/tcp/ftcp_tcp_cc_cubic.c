@@ -113,22 +113,10 @@ static void cubic_on_ack(struct ftcp_cc *cc, uint32_t acked, uint32_t flight, ui
 	if (acked == 0)
 		return;
 	cc->rto_again = false;
-	if (cc->cwnd < cc->ssthresh) {
-		/* Slow start as Reno (RFC 9438 4.10 without HyStart++), with
-		 * RFC 3465's L = 2 limit, up to ssthresh; the rest of this ACK
-		 * counts toward congestion avoidance. */
-		uint32_t inc = FTCP_MIN(acked, 2 * mss);
-		uint32_t room = cc->ssthresh - cc->cwnd;
-
-		if (inc < room || cc->ssthresh >= FTCP_CC_MAX_CWND) {
-			cc->cwnd = ftcp_cc_add_cap(cc->cwnd, inc);
-			return;
-		}
-		cc->cwnd = cc->ssthresh;
-		acked -= room;
-		if (acked == 0)
-			return;
-	}
+	/* Slow start as Reno (RFC 9438 4.10, without HyStart++). */
+	acked = ftcp_cc_slow_start(cc, acked);
+	if (acked == 0)
+		return;
 	if (cc->cwnd == 0)
 		cc->cwnd = mss; /* only if TCP zeroed it: the divisions need cwnd > 0 */
 	if (!c->in_epoch)

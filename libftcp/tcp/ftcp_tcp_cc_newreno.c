@@ -24,23 +24,9 @@ static void newreno_on_ack(struct ftcp_cc *cc, uint32_t acked, uint32_t flight,
 	if (acked == 0)
 		return;
 	cc->rto_again = false;
-	if (cc->cwnd < cc->ssthresh) {
-		/* Slow start: grow by the bytes acked but at most L*SMSS = 2*SMSS
-		 * per ACK (RFC 3465 2.2), which limits bursts after stretch ACKs.
-		 * Stop at ssthresh (RFC 5681 3.1) and count what is left toward
-		 * congestion avoidance. */
-		uint32_t inc = FTCP_MIN(acked, 2 * mss);
-		uint32_t room = cc->ssthresh - cc->cwnd;
-
-		if (inc < room || cc->ssthresh >= FTCP_CC_MAX_CWND) {
-			cc->cwnd = ftcp_cc_add_cap(cc->cwnd, inc);
-			return;
-		}
-		cc->cwnd = cc->ssthresh;
-		acked -= room;
-		if (acked == 0)
-			return;
-	}
+	acked = ftcp_cc_slow_start(cc, acked); /* RFC 5681 3.1, RFC 3465 2.2 */
+	if (acked == 0)
+		return;
 	/* Congestion avoidance: one SMSS each time a whole cwnd of bytes has
 	 * been acknowledged (RFC 3465 2.1, RFC 5681 3.1 eq. 3's byte-counting
 	 * form). At most one SMSS per ACK, and the carried count stays below

@@ -8,6 +8,41 @@
 #include "base/ftcp_pool.h"
 #include "ftcp/ftcp_errno.h"
 
+/* ftcp_pool_next visits exactly the allocated indices, in order, across
+ * word boundaries and a partial last word, and tolerates freeing the
+ * current index during the walk. */
+static void test_pool_next_iterates_allocated_indices(void)
+{
+	const uint32_t count = 100; /* not a multiple of 32 */
+	void *mem = malloc(ftcp_pool_memory_size(8, count));
+	struct ftcp_pool p;
+	int32_t i, expect;
+	uint32_t k, seen = 0;
+
+	CU_ASSERT_FATAL(mem != NULL);
+	CU_ASSERT_FATAL(ftcp_pool_init(&p, mem, 8, count) == 0);
+	CU_ASSERT_EQUAL(ftcp_pool_next(&p, -1), -1);
+	for (k = 0; k < count; k++)
+		CU_ASSERT(ftcp_pool_alloc(&p) == (int32_t)k);
+	for (k = 0; k < count; k++)
+		if (k % 3 != 0 && k != 31 && k != 32)
+			CU_ASSERT(ftcp_pool_free(&p, (int32_t)k) == 0);
+	expect = -1;
+	for (i = ftcp_pool_next(&p, -1); i >= 0; i = ftcp_pool_next(&p, i)) {
+		int32_t j = expect + 1;
+		while (!ftcp_pool_is_allocated(&p, j))
+			j++;
+		CU_ASSERT_EQUAL(i, j);
+		expect = i;
+		seen++;
+		CU_ASSERT(ftcp_pool_free(&p, i) == 0); /* freeing while walking */
+	}
+	CU_ASSERT_EQUAL(seen, 34 + 2); /* multiples of 3 below 100, plus 31 and 32 */
+	CU_ASSERT_EQUAL(ftcp_pool_next(&p, -1), -1);
+	CU_ASSERT_EQUAL(ftcp_pool_next(&p, (int32_t)count), -1);
+	free(mem);
+}
+
 void register_pool_tests(void);
 
 #define GUARD 64
@@ -321,6 +356,7 @@ static void test_pool_randomized_alloc_free_matches_model(void)
 void register_pool_tests(void)
 {
 	FTCP_SUITE("pool",
+	           FTCP_CASE(test_pool_next_iterates_allocated_indices),
 	           FTCP_CASE(test_pool_init_rejects_bad_arguments),
 	           FTCP_CASE(test_pool_alloc_returns_lowest_free_index),
 	           FTCP_CASE(test_pool_objects_are_distinct_and_aligned),
