@@ -35,6 +35,8 @@ struct ftcp_dpdk_port {
 	struct ftcp_device dev;
 	uint16_t port_id;
 	char driver[64];
+	char offloads[256];            /* what we use, for the banner */
+	uint64_t tx_capa;              /* what the device offers */
 	bool multiseg;
 	uint64_t tx_ol;                /* RTE_MBUF_F_TX_* we may request */
 	struct rte_mempool *pool;      /* RX and TX header mbufs */
@@ -302,6 +304,34 @@ static const struct ftcp_device_ops dpdk_ops = {
 
 /* ---- start and stop ---- */
 
+/* "rx ipv4_cksum,... tx ...; offered, unused: tcp_tso" for the banner. */
+static void describe_offloads(char *buf, size_t len, uint64_t rx, uint64_t tx, uint64_t tx_capa)
+{
+	size_t n = 0;
+	uint64_t bit, unused = tx_capa & ~tx;
+	int part;
+
+	buf[0] = 0;
+	for (part = 0; part < 3; part++) {
+		uint64_t set = part == 0 ? rx : part == 1 ? tx : unused;
+		const char *sep = part == 0 ? "rx " : part == 1 ? "; tx " : "; tx offered, unused: ";
+
+		if (!set) {
+			if (part < 2)
+				n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%snone", sep);
+			continue;
+		}
+		for (bit = 1; bit; bit <<= 1) {
+			if (!(set & bit))
+				continue;
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", sep,
+			                      part == 0 ? rte_eth_dev_rx_offload_name(bit)
+			                                : rte_eth_dev_tx_offload_name(bit));
+			sep = ",";
+		}
+	}
+}
+
 static uint16_t pick_port(const char *name, char *err, size_t errlen, int *ok)
 {
 	uint16_t pid;
@@ -397,6 +427,9 @@ int ftcp_dpdk_port_start(struct ftcp_dpdk_port **out, const struct ftcp_dpdk_con
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		p->multiseg = true;
 	}
+	p->tx_capa = di.tx_offload_capa;
+	describe_offloads(p->offloads, sizeof(p->offloads), conf.rxmode.offloads,
+	                  conf.txmode.offloads, di.tx_offload_capa);
 	rc = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
 	if (rc < 0) {
 		set_err(err, errlen, "port: configure failed: %s", rte_strerror(-rc));
@@ -479,6 +512,11 @@ uint16_t ftcp_dpdk_port_id(const struct ftcp_dpdk_port *p)
 const char *ftcp_dpdk_driver(const struct ftcp_dpdk_port *p)
 {
 	return p->driver;
+}
+
+const char *ftcp_dpdk_offloads(const struct ftcp_dpdk_port *p)
+{
+	return p->offloads;
 }
 
 bool ftcp_dpdk_zero_copy(const struct ftcp_dpdk_port *p)

@@ -60,6 +60,8 @@ struct ftcp_device *ftcp_dpdk_device(struct ftcp_dpdk_port *p);
 uint16_t ftcp_dpdk_port_id(const struct ftcp_dpdk_port *p);
 const char *ftcp_dpdk_driver(const struct ftcp_dpdk_port *p);
 bool ftcp_dpdk_zero_copy(const struct ftcp_dpdk_port *p);
+/* The offloads in use and those offered but unused, as text. */
+const char *ftcp_dpdk_offloads(const struct ftcp_dpdk_port *p);
 
 struct ftcp_dpdk_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;

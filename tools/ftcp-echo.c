@@ -32,6 +32,7 @@
 #include "dev/ftcp_faultdev.h"
 #include "ftcp/ftcp.h"
 #include "ftcp_dpdk.h"
+#include "ftcp_driver.h"
 #include "ftcp_sha256.h"
 
 #define ECHO_PORT 7
@@ -56,6 +57,7 @@ struct conn {
 
 static volatile sig_atomic_t stop;
 static struct ftcp_stack *stack;
+static struct ftcp_driver *drv;
 static struct conn conns[MAX_CONNS];
 static uint64_t chargen_bytes = 1 << 20;
 static ftcp_sock_t listeners[3];
@@ -74,6 +76,28 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static bool clients_done(void)
+{
+	return cl_send.done && cl_recv.done;
+}
+
+/* Run the stack until done() (may be NULL), a signal, or the deadline
+ * (0: none). Inline, this thread polls; with a poll thread it looks now and
+ * then, under the stack lock, since the callbacks run on that thread. */
+static void run_until(bool (*done)(void), uint64_t deadline)
+{
+	bool over = false;
+
+	while (!over) {
+		ftcp_driver_lock(drv);
+		ftcp_driver_poll(drv);
+		over = stop || (done && done()) || (deadline && ftcp_dpdk_now_us() >= deadline);
+		ftcp_driver_unlock(drv);
+		if (!over && !ftcp_driver_inline(drv))
+			usleep(1000);
+	}
 }
 
 /* Pattern byte i: a position hash, so any slice can be checked. */
@@ -386,6 +410,34 @@ static void print_counters(void)
 			       (unsigned long long)ftcp_counter_value(&c, i));
 }
 
+static char poll_mode[64];
+
+static int start_driver(const struct ftcp_driver_config *c)
+{
+	char err[256];
+
+	if (ftcp_driver_start(&drv, stack, c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftcp-echo: --%s\n", err);
+		return -1;
+	}
+	if (c->core >= 0)
+		snprintf(poll_mode, sizeof(poll_mode), "by a thread on CPU %d", c->core);
+	else
+		snprintf(poll_mode, sizeof(poll_mode), "inline");
+	return 0;
+}
+
+static void print_driver(void)
+{
+	struct ftcp_driver_stats ds;
+
+	ftcp_driver_stats(drv, &ds);
+	printf("ftcp-echo: loop %s: %llu passes, %llu with work, %llu idle sleeps, %llu lock waits%s\n",
+	       poll_mode, (unsigned long long)ds.passes, (unsigned long long)ds.busy_passes,
+	       (unsigned long long)ds.idle_sleeps, (unsigned long long)ds.lock_waits,
+	       ftcp_driver_inline(drv) || ds.lcore_registered ? "" : " (no EAL lcore: mempool caches unused)");
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ftcp-echo --eal \"EAL ARGS\" --ip A.B.C.D/LEN [--gw A.B.C.D] [--port NAME]\n"
@@ -393,6 +445,8 @@ static void usage(void)
 	                "                 [--faults drop=P,dup=P,reorder=P,corrupt=P,delay_us=N,seed=N]\n"
 	                "                 [--no-offload] [--no-zero-copy] [--link-wait-ms N]\n"
 	                "                 [--connect A.B.C.D [--client-bytes N]]\n"
+	                "                 [--core N (poll thread on CPU N; default: poll inline)]\n"
+	                "                 [--idle-after-us N] [--idle-sleep-us N]\n"
 	                "       ftcp-echo --pattern N\n");
 }
 
@@ -408,12 +462,16 @@ int main(int argc, char **argv)
 		{"conns", required_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
 		{"connect", required_argument, 0, 'C'}, {"client-bytes", required_argument, 0, 'B'},
 		{"link-wait-ms", required_argument, 0, 'L'},
+		{"core", required_argument, 0, 'k'},
+		{"idle-after-us", required_argument, 0, 'a'},
+		{"idle-sleep-us", required_argument, 0, 'z'},
 		{0, 0, 0, 0},
 	};
 	const char *eal = NULL, *ipspec = NULL, *gwspec = NULL, *faults = NULL, *connect_to = NULL;
 	uint64_t client_bytes = 1 << 20;
 	uint32_t server_ip = 0;
 	struct ftcp_dpdk_config dc;
+	struct ftcp_driver_config drc;
 	struct ftcp_config cfg;
 	struct ftcp_dpdk_port *port;
 	struct ftcp_faultdev fd;
@@ -424,13 +482,14 @@ int main(int argc, char **argv)
 	char err[512];
 	const char *why = NULL;
 	double seconds = 0;
-	uint64_t end = 0, t;
+	uint64_t end = 0;
 	void *mem;
 	size_t need;
 	int opt, prefix = 0, rc, i, nconns = 256;
 	ftcp_sock_t u;
 
 	ftcp_dpdk_config_defaults(&dc);
+	ftcp_driver_config_defaults(&drc);
 	ftcp_config_defaults(&cfg);
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -449,6 +508,9 @@ int main(int argc, char **argv)
 		case 'L': dc.link_wait_ms = (uint32_t)atoi(optarg); break;
 		case 'B': client_bytes = strtoull(optarg, NULL, 0); break;
 		case 'Z': dc.no_multiseg = true; break;
+		case 'k': drc.core = atoi(optarg); break;
+		case 'a': drc.idle_after_us = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'z': drc.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'P': {
 			uint64_t n = strtoull(optarg, NULL, 0), off = 0;
 			uint8_t buf[65536];
@@ -543,15 +605,20 @@ int main(int argc, char **argv)
 		}
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
-		while (!stop && !(cl_send.done && cl_recv.done) && ftcp_dpdk_now_us() < deadline)
-			ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+		if (start_driver(&drc) < 0)
+			return 1;
+		run_until(clients_done, deadline);
+		ftcp_driver_lock(drv);
 		client_report("sent to discard", &cl_send);
 		client_report("received from chargen", &cl_recv);
 		ok = cl_send.done && cl_recv.done && !cl_send.failed && !cl_recv.failed;
 		ftcp_close(stack, cl_send.sock);
 		ftcp_close(stack, cl_recv.sock);
-		for (t = ftcp_dpdk_now_us() + 200000; ftcp_dpdk_now_us() < t;)
-			ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+		ftcp_driver_unlock(drv);
+		stop = 0;
+		run_until(NULL, ftcp_dpdk_now_us() + 200000);
+		print_driver();
+		ftcp_driver_stop(drv);
 		print_counters();
 		ftcp_dpdk_port_stop(port);
 		ftcp_dpdk_eal_cleanup();
@@ -569,25 +636,33 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("ftcp-echo: %s on %s (driver %s, %s TX%s), echo 7, discard 9, chargen 19, udp echo 7\n",
+	if (start_driver(&drc) < 0)
+		return 1;
+	printf("ftcp-echo: %s on %s (driver %s, %s TX%s), polled %s, echo 7, discard 9, chargen 19, "
+	       "udp echo 7\n",
 	       ipspec, dc.port ? dc.port : "port 0", ftcp_dpdk_driver(port),
-	       ftcp_dpdk_zero_copy(port) ? "zero-copy" : "copying", faults ? ", faults on" : "");
+	       ftcp_dpdk_zero_copy(port) ? "zero-copy" : "copying", faults ? ", faults on" : "",
+	       poll_mode);
+	printf("ftcp-echo: offloads: %s\n", ftcp_dpdk_offloads(port));
 	fflush(stdout);
 
 	if (seconds > 0)
 		end = ftcp_dpdk_now_us() + (uint64_t)(seconds * 1e6);
-	while (!stop && (!end || ftcp_dpdk_now_us() < end))
-		ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+	run_until(NULL, end);
 
 	/* Orderly end: close everything, let FINs and RSTs go out. */
+	ftcp_driver_lock(drv);
 	for (i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used)
 			conn_end(&conns[i]);
 	for (i = 0; i < 3; i++)
 		ftcp_close(stack, listeners[i]);
 	ftcp_close(stack, u);
-	for (t = ftcp_dpdk_now_us() + 200000; ftcp_dpdk_now_us() < t;)
-		ftcp_stack_poll(stack, ftcp_dpdk_now_us());
+	ftcp_driver_unlock(drv);
+	stop = 0;
+	run_until(NULL, ftcp_dpdk_now_us() + 200000);
+	print_driver();
+	ftcp_driver_stop(drv);
 	printf("ftcp-echo: stack counters\n");
 	print_counters();
 	ftcp_dpdk_stats(port, &ps);

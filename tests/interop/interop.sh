@@ -6,7 +6,10 @@
 # other end with a private address that exists only inside the namespace.
 # Everything is removed on exit, also on failure or interruption.
 #
-# usage: tests/interop/interop.sh [af_xdp|af_packet|tap] [--bulk-mb N]
+# usage: tests/interop/interop.sh [af_xdp|af_packet|tap]
+# Environment: BULK_MB (default 256); POLL=thread|inline (default: a poll
+# thread on the last CPU for af_xdp, inline polling for the others, so both
+# ways of driving the stack are exercised).
 # Prints "interop <device>: N passed, N failed" and exits non-zero on failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,9 +67,12 @@ tap)
 	;;
 esac
 
+POLL=${POLL:-$([ "$DEV" = af_xdp ] && echo thread || echo inline)}
+CORE_ARGS=()
+[ "$POLL" = thread ] && CORE_ARGS=(--core $(($(nproc) - 1)))
 EAL="--no-huge --no-shconf -m 1024 --no-pci -l 0 --log-level=3 --file-prefix=ftcp$$ $VDEV"
 # Not through in_ns: $! must be ftcp-echo's own pid (ip netns exec execs it).
-ip netns exec "$NS" "$BIN" --eal "$EAL" --ip "$STACK_IP/24" --conns 160 --chargen-bytes $((BULK_MB << 20)) \
+ip netns exec "$NS" "$BIN" --eal "$EAL" --ip "$STACK_IP/24" "${CORE_ARGS[@]}" --conns 160 --chargen-bytes $((BULK_MB << 20)) \
 	>"$WORK/echo.log" 2>&1 &
 ECHO_PID=$!
 for _ in $(seq 100); do
@@ -85,6 +91,7 @@ if [ "$DEV" = tap ]; then
 	in_ns ethtool -K "$KDEV" tx off >/dev/null 2>&1
 fi
 echo "interop $DEV: $(grep '^ftcp-echo:' "$WORK/echo.log" | head -1)"
+echo "interop $DEV: $(grep '^ftcp-echo: offloads' "$WORK/echo.log")"
 
 # 1. ping; the kernel resolves the stack's MAC.
 if in_ns ping -c 5 -i 0.2 -W 2 "$STACK_IP" >"$WORK/ping" 2>&1 && grep -q " 0% packet loss" "$WORK/ping"; then
@@ -143,6 +150,6 @@ if [ "$r" = "udp hello" ]; then ok "UDP echo"; else bad "UDP echo: got '$r'"; fi
 kill -TERM "$ECHO_PID" 2>/dev/null
 wait "$ECHO_PID" 2>/dev/null
 ECHO_PID=
-grep -E "^ftcp-echo: port|tcp_retrans_segs|tcp_fast_retransmits|tcp_rto " "$WORK/echo.log" | sed 's/^/  /'
+grep -E "^ftcp-echo: (port|loop)|tcp_retrans_segs|tcp_fast_retransmits|tcp_rto " "$WORK/echo.log" | sed 's/^/  /'
 echo "interop $DEV: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
