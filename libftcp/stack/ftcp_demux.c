@@ -125,7 +125,7 @@ int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t la
 }
 
 bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
-                            uint16_t lport)
+                            uint16_t lport, bool reuse)
 {
 	int32_t i;
 
@@ -133,7 +133,8 @@ bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t 
 		const struct ftcp_socket *so = ftcp_sock_at(s, i);
 		/* With one interface address, wildcard and specific overlap. */
 		if (so->proto == proto && so->lport == lport &&
-		    (so->laddr == laddr || !so->laddr || !laddr))
+		    (so->laddr == laddr || !so->laddr || !laddr) &&
+		    !(reuse && (so->flags & FTCP_SOCK_REUSEADDR)))
 			return true;
 		i = so->port_next;
 	}
@@ -148,7 +149,7 @@ uint16_t ftcp_demux_ephemeral_port(struct ftcp_stack *s, uint8_t proto, uint32_t
 	/* RFC 6056 3.3.1 (simple random search). */
 	for (i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(s->cfg.ephemeral_lo + (start + i) % n);
-		if (!ftcp_demux_port_in_use(s, proto, laddr, port))
+		if (!ftcp_demux_port_in_use(s, proto, laddr, port, false))
 			return port;
 	}
 	return 0;

@@ -175,7 +175,8 @@ int ftcp_bind(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a
 		port = ftcp_demux_ephemeral_port(s, so->proto, a->addr);
 		if (!port)
 			return -FTCP_EADDRNOTAVAIL;
-	} else if (ftcp_demux_port_in_use(s, so->proto, a->addr, port)) {
+	} else if (ftcp_demux_port_in_use(s, so->proto, a->addr, port,
+	                                  (so->flags & FTCP_SOCK_REUSEADDR) != 0)) {
 		return -FTCP_EADDRINUSE;
 	}
 	so->laddr = a->addr;
@@ -292,6 +293,32 @@ static int tcp_readiness(const struct ftcp_socket *so)
 	    (t->state == FTCP_TCP_CLOSED || t->state == FTCP_TCP_TIME_WAIT))
 		ev |= FTCP_EV_CLOSED | FTCP_EV_READABLE | FTCP_EV_WRITABLE;
 	return ev;
+}
+
+int ftcp_udp_set_reuseaddr(struct ftcp_stack *s, ftcp_sock_t h, bool on)
+{
+	struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (so->proto != FTCP_IP_PROTO_UDP)
+		return -FTCP_EOPNOTSUPP;
+	if (on)
+		so->flags |= FTCP_SOCK_REUSEADDR;
+	else
+		so->flags &= (uint8_t)~FTCP_SOCK_REUSEADDR;
+	return 0;
+}
+
+int ftcp_tcp_state(const struct ftcp_stack *s, ftcp_sock_t h)
+{
+	const struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (so->proto != FTCP_IP_PROTO_TCP)
+		return -FTCP_EOPNOTSUPP;
+	return so->tcb.state;
 }
 
 int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t h)

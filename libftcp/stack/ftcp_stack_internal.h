@@ -74,6 +74,7 @@ enum ftcp_sock_flags {
 	FTCP_SOCK_IN_CONN_TABLE = 1u << 3,
 	FTCP_SOCK_EV_QUEUED = 1u << 4,
 	FTCP_SOCK_TX_BLOCKED = 1u << 5, /* a send got EAGAIN: report WRITABLE */
+	FTCP_SOCK_REUSEADDR = 1u << 6,  /* UDP: may share its port with others that say so */
 };
 
 /* A received datagram in a UDP socket's fifo. */
@@ -253,8 +254,10 @@ int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t la
                           uint16_t lport, uint32_t raddr, uint16_t rport);
 int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                                uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Is lport taken for a bind to laddr? reuse: sockets marked
+ * FTCP_SOCK_REUSEADDR do not count. */
 bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
-                            uint16_t lport);
+                            uint16_t lport, bool reuse);
 /* A free ephemeral port for proto (RFC 6056 random start), or 0. */
 uint16_t ftcp_demux_ephemeral_port(struct ftcp_stack *s, uint8_t proto, uint32_t laddr);
 

@@ -186,6 +186,11 @@ int ftcp_recvfrom(struct ftcp_stack *s, ftcp_sock_t sock, void *buf, uint32_t le
 
 int ftcp_close(struct ftcp_stack *s, ftcp_sock_t sock);
 
+/* UDP: let sockets that all say so bind the same port (SO_REUSEADDR); a
+ * datagram goes to a connected socket whose peer matches, else to one
+ * bound socket. Set before ftcp_bind. */
+int ftcp_udp_set_reuseaddr(struct ftcp_stack *s, ftcp_sock_t sock, bool on);
+
 int ftcp_getsockname(const struct ftcp_stack *s, ftcp_sock_t sock, struct ftcp_sockaddr *a);
 int ftcp_getpeername(const struct ftcp_stack *s, ftcp_sock_t sock, struct ftcp_sockaddr *a);
 
@@ -215,6 +220,9 @@ enum ftcp_tcp_state {
 };
 
 const char *ftcp_tcp_state_name(int state);
+/* A TCP socket's state (enum ftcp_tcp_state), -FTCP_EBADF, or
+ * -FTCP_EOPNOTSUPP for a UDP socket. */
+int ftcp_tcp_state(const struct ftcp_stack *s, ftcp_sock_t sock);
 
 /* Open a TCP socket (CLOSED). Returns the handle, -FTCP_EMFILE when the
  * socket table is full. Buffers are taken at connect/accept. */
