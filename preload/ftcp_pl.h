@@ -302,10 +302,11 @@ void pl_epoll_sock_event(struct pl_sock *s, uint32_t mask);
 void pl_epoll_sock_gone(struct pl_sock *s);
 /* An epoll object lost its last fd (lock held). */
 void pl_epoll_release(struct pl_file *ep);
-/* fd, one of our epoll sets, is in a poll or select call (lock not
- * held): from now on its kernel epoll turns readable while it holds ready
- * offloaded sockets. */
-void pl_epoll_polled(int fd);
+/* fd is in a poll or select call (lock not held). If it is one of our
+ * epoll sets, its kernel epoll turns readable from now on while it holds
+ * ready offloaded sockets; returns true when the caller must then move
+ * the stack while it waits (inline mode). */
+bool pl_epoll_polled(int fd);
 /* s's fd is about to become a plain kernel socket (lock held; call before
  * pl_sock_release): its epoll registrations move into the kernel epolls
  * with the program's events and data, so the program keeps them. */

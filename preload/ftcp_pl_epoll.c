@@ -35,7 +35,8 @@
 /* Flags that are not readiness bits. */
 #define EP_FLAG_BITS (EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)
 /* What EPOLLEXCLUSIVE may be combined with (fs/eventpoll.c). */
-#define EP_EXCL_OK (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+#define EP_EXCL_OK \
+	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 /* Linux's EP_MAX_EVENTS. */
 #define EP_MAX_EVENTS (INT_MAX / (int)sizeof(struct epoll_event))
 /* While spinning, look at the kernel fds this often. */
@@ -70,12 +71,24 @@ struct pl_epoll {
 	int sleepers;       /* threads asleep in the kernel epoll */
 	int users;          /* threads inside epoll_wait without the lock */
 	_Atomic int nitems; /* offloaded items (read without the lock) */
+	/* Kernel fds the program added and did not delete (closing one
+	 * removes it unseen: an upper bound). 0: no kernel look needed. */
+	_Atomic int nkernel;
 	int nready;
 	uint32_t gen;
 	struct pl_epitem *items;
 	struct pl_epitem *rd_head, *rd_tail;
 	struct pl_epitem *kitems;
+	struct pl_epoll *w_prev, *w_next; /* the watched sets */
 };
+
+/* The watched sets (lock held). Their eventfd can go stale: the program
+ * reads a socket dry without any stack event, and the set would look
+ * readable to its watcher for ever. Every wait that may look at one
+ * through the kernel first drops such items (ep_refresh_watched), as
+ * Linux re-polls a nested set's items before calling it readable. */
+static struct pl_epoll *watched_head;
+static _Atomic int nwatched;
 
 static inline struct pl_epoll *ep_of(int fd)
 {
@@ -297,6 +310,15 @@ void pl_epoll_release(struct pl_file *f)
 
 	while (ep->items)
 		item_drop(ep->items, -1, false);
+	if (ep->watched) {
+		if (ep->w_prev)
+			ep->w_prev->w_next = ep->w_next;
+		else
+			watched_head = ep->w_next;
+		if (ep->w_next)
+			ep->w_next->w_prev = ep->w_prev;
+		atomic_fetch_sub_explicit(&nwatched, 1, memory_order_relaxed);
+	}
 	pl_real.close(ep->efd);
 	ep->efd = -1;
 	ep->dead = true;
@@ -304,18 +326,64 @@ void pl_epoll_release(struct pl_file *f)
 		ep_free(ep);
 }
 
+/* Drop the items that are no longer ready from ep's ready list and, if
+ * none is left, reset its eventfd (lock held). */
+static void ep_prune(struct pl_epoll *ep)
+{
+	struct pl_epitem *it, *nx;
+
+	for (it = ep->rd_head; it; it = nx) {
+		nx = it->rd_next;
+		if (it->disarmed ||
+		    !(pl_sock_pollmask(it->sock) & it->events & ~(uint32_t)EP_FLAG_BITS))
+			rd_unlink(ep, it);
+	}
+	if (!ep->nready)
+		ep_drain(ep, false);
+}
+
+static void ep_refresh_watched(void)
+{
+	struct pl_epoll *ep;
+
+	for (ep = watched_head; ep; ep = ep->w_next)
+		if (ep->nready || ep->efd_signalled)
+			ep_prune(ep);
+}
+
+/* The same, for callers without the lock. */
+static void refresh_watched_unlocked(void)
+{
+	if (!atomic_load_explicit(&nwatched, memory_order_relaxed))
+		return;
+	pl_lock();
+	ep_refresh_watched();
+	pl_unlock();
+}
+
+/* Lock held. */
+static void ep_set_watched(struct pl_epoll *ep)
+{
+	if (ep->watched || ep->dead)
+		return;
+	ep->watched = true;
+	ep->w_prev = NULL;
+	ep->w_next = watched_head;
+	if (watched_head)
+		watched_head->w_prev = ep;
+	watched_head = ep;
+	atomic_fetch_add_explicit(&nwatched, 1, memory_order_relaxed);
+	ep_prune(ep);
+	if (ep->nready)
+		ep_signal_now(ep);
+}
+
 /* An epoll fd of ours was put in another epoll set, or in poll/select:
  * from now on its eventfd tracks its ready list. */
 static void ep_mark_watched(struct pl_epoll *ep)
 {
-	if (ep->watched)
-		return;
 	pl_lock();
-	if (!ep->dead) {
-		ep->watched = true;
-		if (ep->nready)
-			ep_signal_now(ep);
-	}
+	ep_set_watched(ep);
 	pl_unlock();
 }
 
@@ -367,6 +435,7 @@ static void ep_discard(struct pl_epoll *ep, int epfd)
 static struct pl_epoll *ep_get_or_adopt(int epfd)
 {
 	struct pl_epoll *ep = ep_of(epfd), *cur;
+	bool set;
 
 	if (ep)
 		return ep;
@@ -377,18 +446,23 @@ static struct pl_epoll *ep_get_or_adopt(int epfd)
 	ep = ep_new(epfd);
 	if (!ep)
 		return NULL;
-	ep->watched = true;
 	pl_lock();
 	cur = ep_of(epfd);
-	if (!cur && !pl_file_get(epfd))
+	set = !pl_file_get(epfd);
+	if (set) {
 		pl_fd_set(epfd, &ep->f);
-	pl_unlock();
-	if (cur) {
-		/* Another thread adopted it first. */
-		ep_discard(ep, epfd);
-		return cur;
+		ep_set_watched(ep);
+		/* What it held before is unknown. */
+		atomic_store_explicit(&ep->nkernel, 1, memory_order_relaxed);
 	}
-	return ep;
+	pl_unlock();
+	if (set)
+		return ep;
+	/* Another thread adopted it first, or the fd changed under us. */
+	ep_discard(ep, epfd);
+	if (!cur)
+		errno = EBADF;
+	return cur;
 }
 
 static int ep_created(int epfd)
@@ -406,6 +480,16 @@ static int ep_created(int epfd)
 		return -1;
 	}
 	pl_lock();
+	if (pl_file_get(epfd)) {
+		/* Its last user closed it behind our back (close_range, a raw
+		 * syscall): what the table held is gone. */
+		struct pl_file *stale = pl_fd_clear(epfd);
+
+		if (stale && stale->kind == PL_KIND_SOCK)
+			pl_sock_release((struct pl_sock *)stale);
+		else if (stale)
+			pl_epoll_release(stale);
+	}
 	pl_fd_set(epfd, &ep->f);
 	pl_unlock();
 	return epfd;
@@ -432,11 +516,8 @@ static int ctl_sock(int epfd, int op, int fd, struct pl_sock *s, struct epoll_ev
 	uint32_t evs = 0;
 	int rc = 0;
 
-	if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (op != EPOLL_CTL_DEL) {
+	/* Linux's order of checks: the event, epfd, then op and flags. */
+	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) {
 		if (!event) {
 			errno = EFAULT;
 			return -1;
@@ -448,6 +529,10 @@ static int ctl_sock(int epfd, int op, int fd, struct pl_sock *s, struct epoll_ev
 	ep = ep_get_or_adopt(epfd);
 	if (!ep)
 		return -1;
+	if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (evs & EPOLLEXCLUSIVE) {
 		if (op == EPOLL_CTL_MOD || (evs & ~(uint32_t)EP_EXCL_OK)) {
 			errno = EINVAL;
@@ -542,7 +627,7 @@ out:
 PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	struct pl_sock *s;
-	struct pl_epoll *inner;
+	struct pl_epoll *inner, *outer;
 	int rc;
 
 	pl_libc_init();
@@ -557,9 +642,18 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		return ctl_sock(epfd, op, fd, s, event);
 	}
 	rc = pl_real.epoll_ctl(epfd, op, fd, event);
+	if (rc < 0)
+		return rc;
+	if ((outer = ep_of(epfd)) != NULL) {
+		if (op == EPOLL_CTL_ADD)
+			atomic_fetch_add_explicit(&outer->nkernel, 1, memory_order_relaxed);
+		else if (op == EPOLL_CTL_DEL &&
+		         atomic_fetch_sub_explicit(&outer->nkernel, 1, memory_order_relaxed) <= 0)
+			atomic_fetch_add_explicit(&outer->nkernel, 1, memory_order_relaxed);
+	}
 	/* One of our sets inside another: its eventfd must now track its
 	 * ready list so the outer set sees it readable. */
-	if (rc == 0 && op == EPOLL_CTL_ADD && (inner = ep_of(fd)) != NULL)
+	if (op == EPOLL_CTL_ADD && (inner = ep_of(fd)) != NULL)
 		ep_mark_watched(inner);
 	return rc;
 }
@@ -581,7 +675,8 @@ static void resolve_pwait2(void)
 
 /* The kernel wait for up to ns nanoseconds (< 0: for ever), with a
  * nanosecond timeout where the kernel has epoll_pwait2 (5.11). */
-static int kernel_wait(int epfd, struct epoll_event *ev, int max, int64_t ns, const sigset_t *sigmask)
+static int kernel_wait(int epfd, struct epoll_event *ev, int max, int64_t ns,
+                       const sigset_t *sigmask)
 {
 	struct timespec ts;
 	int ms, rc;
@@ -709,9 +804,13 @@ static int ep_round(struct pl_epoll *ep, int epfd, struct epoll_event *ev, int m
 	int n = 0, k = 0;
 
 	kfirst = ep->kfirst = !ep->kfirst;
+	if (atomic_load_explicit(&nwatched, memory_order_relaxed))
+		ep_refresh_watched();
 	if (!kfirst)
 		n = ep_collect(ep, ev, 0, max, gen);
-	if (n < max) {
+	/* Only offloaded sockets in the set: the eventfd is all the kernel
+	 * holds, and ep_drain takes care of it without asking. */
+	if (n < max && (ep->kitems || atomic_load_explicit(&ep->nkernel, memory_order_relaxed))) {
 		k = pl_real.epoll_wait(epfd, ev + n, max - n, 0);
 		if (k < 0)
 			return -1;
@@ -724,27 +823,60 @@ static int ep_round(struct pl_epoll *ep, int epfd, struct epoll_event *ev, int m
 	return n;
 }
 
-/* A set without offloaded items: the kernel alone, minus our eventfd. */
+/* Inline, sleeps are cut to this so the sleeper can move the stack. */
+static int64_t idle_slice_ns(void)
+{
+	return (int64_t)(pl.cfg.idle_sleep_us ? pl.cfg.idle_sleep_us : 50) * 1000;
+}
+
+static int64_t left_ns(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - pl_now_ns();
+	return left > 0 ? left : 0;
+}
+
+/* A set without offloaded items (or not ours at all: ep NULL): the kernel
+ * alone, minus our eventfd. It may hold sets of ours, so their stale
+ * items are dropped first; inline, somebody has to move the stack for
+ * them meanwhile: sleep in slices and poll it in between. */
 static int wait_kernel_only(struct pl_epoll *ep, int epfd, struct epoll_event *ev, int max,
                             int64_t deadline, const sigset_t *sigmask)
 {
-	bool efd;
+	uint32_t sig0 = atomic_load_explicit(&pl.sig_seq, memory_order_acquire);
+	bool efd, run = pl_running();
 	int k;
 
 	for (;;) {
-		int64_t left = -1;
+		int64_t left = left_ns(deadline), w = left;
+		bool slice = run && pl_inline() &&
+		             atomic_load_explicit(&nwatched, memory_order_relaxed);
 
-		if (deadline >= 0) {
-			left = deadline - pl_now_ns();
-			if (left < 0)
-				left = 0;
+		if (run) {
+			if (slice)
+				pl_poll_inline();
+			refresh_watched_unlocked();
+			if (atomic_load_explicit(&pl.sig_seq, memory_order_acquire) != sig0) {
+				errno = EINTR;
+				return -1;
+			}
 		}
-		k = kernel_wait(epfd, ev, max, left, sigmask);
-		if (k <= 0)
+		if (slice && (w < 0 || w > idle_slice_ns()))
+			w = idle_slice_ns();
+		k = kernel_wait(epfd, ev, max, w, sigmask);
+		if (k < 0)
 			return k;
+		if (k == 0) {
+			if (w == left)
+				return 0;
+			continue; /* a slice ended */
+		}
 		efd = false;
 		k = strip_tags(ev, k, &efd);
-		if (efd && ep && pl_running()) {
+		if (efd && ep && run) {
 			pl_lock();
 			if (ep_of(epfd) == ep)
 				ep_drain(ep, true);
@@ -757,16 +889,6 @@ static int wait_kernel_only(struct pl_epoll *ep, int epfd, struct epoll_event *e
 		if (ep && atomic_load_explicit(&ep->nitems, memory_order_relaxed))
 			return 0;
 	}
-}
-
-static int64_t left_ns(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - pl_now_ns();
-	return left > 0 ? left : 0;
 }
 
 /* A look at the set from outside a lock hold. -2: the set went away. */
@@ -892,12 +1014,8 @@ static int ep_wait(int epfd, struct epoll_event *ev, int max, int64_t deadline, 
 
 		left = left_ns(deadline);
 		/* Inline, nobody else moves the stack: come back to poll it. */
-		if (pl_inline()) {
-			int64_t slice = (int64_t)(pl.cfg.idle_sleep_us ? pl.cfg.idle_sleep_us : 50) * 1000;
-
-			if (left < 0 || left > slice)
-				left = slice;
-		}
+		if (pl_inline() && (left < 0 || left > idle_slice_ns()))
+			left = idle_slice_ns();
 		k = kernel_wait(epfd, ev, max, left, sigmask);
 		e = errno;
 
@@ -954,8 +1072,14 @@ static int ep_wait_entry(int epfd, struct epoll_event *ev, int max, int timeout,
 		k = pl_real.epoll_pwait(epfd, ev, max, timeout, sigmask);
 		return k > 0 ? strip_tags(ev, k, &efd) : k;
 	}
-	if (!ep_of(epfd))
+	if (!ep_of(epfd)) {
+		/* Not ours; it may hold sets of ours. */
+		if (pl_inline() && atomic_load_explicit(&nwatched, memory_order_relaxed))
+			return wait_kernel_only(NULL, epfd, ev, max, pl_deadline_ms(timeout),
+			                        sigmask);
+		refresh_watched_unlocked();
 		return pl_real.epoll_pwait(epfd, ev, max, timeout, sigmask);
+	}
 	return ep_wait(epfd, ev, max, pl_deadline_ms(timeout), timeout == 0, sigmask);
 }
 
@@ -981,16 +1105,23 @@ PL_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 
 	pl_libc_init();
 	resolve_pwait2();
-	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
+	if (timeout &&
+	    (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (timeout)
+		ns = (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
+	if (pl_running() && !ep_of(epfd) && pl_inline() &&
+	    atomic_load_explicit(&nwatched, memory_order_relaxed))
+		return wait_kernel_only(NULL, epfd, events, maxevents, pl_deadline_ts(timeout),
+		                        sigmask);
 	if (!pl_running() || !ep_of(epfd)) {
+		if (pl_running())
+			refresh_watched_unlocked();
 		if (real_epoll_pwait2) {
 			k = real_epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
 		} else {
-			if (timeout)
-				ns = (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
 			k = kernel_wait(epfd, events, maxevents, ns, sigmask);
 		}
 		return k > 0 && ep_of(epfd) ? strip_tags(events, k, &efd) : k;
@@ -1001,12 +1132,20 @@ PL_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 
 /* ---- for poll and select, and the socket code ---- */
 
-void pl_epoll_polled(int fd)
+bool pl_epoll_polled(int fd)
 {
 	struct pl_epoll *ep = ep_of(fd);
 
-	if (ep && !ep->watched)
-		ep_mark_watched(ep);
+	if (!ep)
+		return false;
+	pl_lock();
+	if (ep_of(fd) == ep) {
+		ep_set_watched(ep);
+		ep_refresh_watched();
+	}
+	pl_unlock();
+	/* Inline, the stack must be moved while the caller waits on it. */
+	return pl_inline();
 }
 
 /* Some fd naming ep: the sets keep no fd of their own, as the program may
@@ -1026,17 +1165,16 @@ void pl_epoll_sock_to_kernel(struct pl_sock *s)
 	struct pl_epitem *it;
 
 	while ((it = s->epitems) != NULL) {
-		int kfd = ep_any_fd(it->ep);
+		int kfd = ep_any_fd(it->ep), op = it->in_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+		/* A disarmed one-shot item is armed again in the kernel: one
+		 * event too many beats one missing. */
 		struct epoll_event kev = {
 			.events = it->events,
 			.data = it->data,
 		};
 
-		/* A disarmed one-shot item stays armed in the kernel: one
-		 * event too many beats one missing. */
-		if (kfd >= 0 && pl_real.epoll_ctl(kfd, it->in_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		                                  it->fd, &kev) < 0)
-			pl_log(PL_WARN, "fd %d: could not move its epoll registration to the kernel",
+		if (kfd >= 0 && pl_real.epoll_ctl(kfd, op, it->fd, &kev) < 0)
+			pl_log(PL_WARN, "fd %d: its epoll registration did not move to the kernel",
 			       it->fd);
 		/* The kernel registration, if any, is the program's now. */
 		if (it->in_kernel)

@@ -57,7 +57,8 @@ static int scratch_get(struct scratch *sc, struct scratch_local *loc, nfds_t n)
 		sc->heap = NULL;
 		return 0;
 	}
-	p = malloc(n * (sizeof(struct pollfd) + 2 * sizeof(nfds_t) + sizeof(void *) + sizeof(short)));
+	p = malloc(n * (sizeof(struct pollfd) + 2 * sizeof(nfds_t) + sizeof(void *) +
+	                sizeof(short)));
 	if (!p) {
 		errno = ENOMEM;
 		return -1;
@@ -97,8 +98,8 @@ static inline short want_mask(short events, bool sel)
 
 /* The poll logic over fds[0..nfds). deadline < 0: no limit; zero: do not
  * wait. sel: select's readiness rules. Returns the number of entries with
- * revents, -1 with errno, or PASS (nothing offloaded: let the kernel do
- * the whole call; only watched marks were made). */
+ * revents, -1 with errno, or PASS (nothing offloaded, nothing to move:
+ * let the kernel do the whole call; only watched marks were made). */
 static int do_poll(struct pollfd *fds, nfds_t nfds, int64_t deadline, bool zero,
                    const sigset_t *sigmask, bool sel)
 {
@@ -106,6 +107,7 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, int64_t deadline, bool zero,
 	struct scratch sc;
 	nfds_t i, j, nk = 0;
 	int ns = 0, count, r;
+	bool move = false;
 	uint32_t seq;
 
 	if (nfds > (nfds_t)pl.max_fds)
@@ -117,10 +119,12 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, int64_t deadline, bool zero,
 			continue;
 		if (f->kind == PL_KIND_SOCK)
 			ns++;
-		else if (f->kind == PL_KIND_EPOLL)
-			pl_epoll_polled(fds[i].fd);
+		else if (f->kind == PL_KIND_EPOLL && pl_epoll_polled(fds[i].fd))
+			move = true;
 	}
-	if (!ns)
+	/* Inline, an epoll fd of ours needs the stack moved while we wait:
+	 * pl_block does that. */
+	if (!ns && !move)
 		return PASS;
 	if (scratch_get(&sc, &loc, nfds) < 0)
 		return -1;
@@ -302,8 +306,8 @@ static int do_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int64_t deadl
 				continue;
 			if (f->kind == PL_KIND_SOCK)
 				ours = true;
-			else if (f->kind == PL_KIND_EPOLL)
-				pl_epoll_polled(fd);
+			else if (f->kind == PL_KIND_EPOLL && pl_epoll_polled(fd))
+				ours = true;
 		}
 	}
 	if (!ours)
@@ -404,7 +408,8 @@ PL_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 			errno = EINVAL;
 			return -1;
 		}
-		deadline = pl_now_ns() + (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+		deadline = pl_now_ns() + (int64_t)tv->tv_sec * 1000000000 +
+		           (int64_t)tv->tv_usec * 1000;
 	}
 	r = do_select(nfds, rd, wr, ex, deadline, tv && !tv->tv_sec && !tv->tv_usec, NULL);
 	if (r == PASS)
