@@ -320,6 +320,15 @@ void pl_signal_started(void);
  * port, die of sig. */
 void pl_terminate(int sig);
 
+/* ---- state dump for ftcp-stat (ftcp_pl_dump.c) ---- */
+
+/* The stack just started: serve <FTCP_DUMP_DIR>/<pid>.sock from a thread
+ * (warns and carries on if it cannot). */
+void pl_dump_start(void);
+/* Stop serving and remove the socket (at exit; also safe from a fatal
+ * signal's clean-up, before the stack is torn down). */
+void pl_dump_stop(void);
+
 /* Translate stack error codes (negative errno values) into errno; returns
  * -1 for convenience. */
 static inline int pl_errno(int code)

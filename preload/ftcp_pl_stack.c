@@ -216,6 +216,7 @@ static int do_start(void)
 	atexit(at_exit);
 	atomic_store_explicit(&pl.state, PL_RUNNING, memory_order_release);
 	pl_signal_started();
+	pl_dump_start();
 	pl_log(PL_INFO, "running on %s (offloads: %s): %u.%u.%u.%u/%u, polled %s (CPU %d)",
 	       ftcp_dpdk_driver(pl.port), ftcp_dpdk_offloads(pl.port), pl.cfg.ip >> 24,
 	       pl.cfg.ip >> 16 & 255, pl.cfg.ip >> 8 & 255, pl.cfg.ip & 255, pl.cfg.prefix,
