@@ -255,6 +255,7 @@ void pl_terminate(int sig)
 {
 	int i;
 
+	pl_dump_stop(); /* atexit will not run: remove the state socket now */
 	if (getpid() == start_pid && atomic_load(&pl.state) == PL_RUNNING &&
 	    atomic_load_explicit(&lock_owner, memory_order_relaxed) != self_tid()) {
 		/* The poll thread holds the lock for microseconds at a time. */
