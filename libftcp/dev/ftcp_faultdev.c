@@ -245,6 +245,11 @@ int ftcp_faultdev_init(struct ftcp_faultdev *fd, struct ftcp_device *inner,
 	fd->dev.mac = inner->mac;
 	fd->dev.mtu = inner->mtu;
 	fd->dev.caps = inner->caps;
+	/* Transmit faults hit frames as the stack hands them over: a TSO
+	 * frame would be lost or damaged whole, and a slot holds one frame
+	 * of max_frame. The stack sends single segments instead. */
+	if (active(&c->tx))
+		fd->dev.caps &= ~(uint32_t)FTCP_DEV_TX_TSO;
 	fd->inner = inner;
 	fd->cfg = *c;
 	ftcp_rand_seed(&fd->rng, c->seed);

@@ -62,7 +62,8 @@ struct ftcp_faultdev {
 
 size_t ftcp_faultdev_memory_size(const struct ftcp_fault_config *c);
 /* Wrap inner. mem: ftcp_faultdev_memory_size bytes aligned to 8. The
- * wrapper reports inner's MAC, MTU and caps. */
+ * wrapper reports inner's MAC, MTU and caps, less FTCP_DEV_TX_TSO when
+ * transmit faults are set (they apply per frame the stack sends). */
 int ftcp_faultdev_init(struct ftcp_faultdev *fd, struct ftcp_device *inner,
                        const struct ftcp_fault_config *c, void *mem, size_t mem_len);
 /* When the next held frame is due (UINT64_MAX if none): a driver with a

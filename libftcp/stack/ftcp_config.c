@@ -49,6 +49,7 @@ void ftcp_config_defaults(struct ftcp_config *c)
 	c->tcp_sack = true;
 	c->tcp_syncookies = true;
 	c->tcp_congestion = "cubic";
+	c->tso_max_bytes = FTCP_DEFAULT_TSO_MAX_BYTES;
 }
 
 /* The biggest record the TX fifo or a UDP receive fifo must take. */
@@ -145,5 +146,7 @@ int ftcp_config_validate(const struct ftcp_config *c, const char **why)
 		REJECT("tcp_syn_backlog: must be 1..65535");
 	if (!c->tcp_congestion || !ftcp_cc_find(c->tcp_congestion))
 		REJECT("tcp_congestion: must be \"cubic\" or \"newreno\"");
+	if (c->tso_max_bytes > FTCP_TSO_MAX_BYTES)
+		REJECT("tso_max_bytes: must be 0 (off) to 64000");
 	return 0;
 }

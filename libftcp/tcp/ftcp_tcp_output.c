@@ -12,6 +12,12 @@
  * of step 3; frames the device cannot take yet stay in the batch, in
  * order, for the next poll.
  *
+ * TSO: on a device that segments TCP itself (FTCP_DEV_TX_TSO), new data
+ * leaves in frames of up to tso_max_bytes (whole MSS segments, plus a
+ * short last one where the send rules allow it); the device copies our
+ * headers, options included, onto each segment's payload. Retransmissions
+ * and everything sent in loss recovery stay one segment per frame.
+ *
  * Segments for connections that do not exist (resets) and stateless
  * SYN-ACKs (SYN cookies) go through the TX fifo instead, like UDP.
  */
@@ -134,9 +140,11 @@ static void segment_options(struct ftcp_stack *s, const struct ftcp_tcb *t, uint
 }
 
 /* Build and queue one segment of the connection; returns payload bytes
- * sent (may be cut at the ring's end) or -1 if nothing could be sent. */
+ * sent (may be cut at the ring's end) or -1 if nothing could be sent.
+ * tso: len may exceed a segment; the device cuts the frame into segments
+ * (only when the caller checked the device can). */
 static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uint32_t len,
-                            uint8_t flags)
+                            uint8_t flags, bool tso)
 {
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
 	struct ftcp_tcb *t = &so->tcb;
@@ -147,6 +155,7 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	uint32_t len1 = 0, len2 = 0;
 	uint8_t *hdr;
 	uint32_t tcp_hlen, wnd, laddr = so->laddr ? so->laddr : s->ip;
+	uint32_t segsz = 0, nsegs = 1;
 	bool offload = ftcp_ip_l4_cksum_offload(s, FTCP_IP_PROTO_TCP);
 	bool ip_offload = s->dev->caps & FTCP_DEV_TX_IPV4_CKSUM;
 
@@ -161,7 +170,13 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 		 * must still fit the MTU. */
 		uint32_t room = s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN - ftcp_tcp_opts_len(&r.opt);
 		uint32_t off = seq - t->tx_seq;
-		len = FTCP_MIN(len, room);
+		/* Each segment the device cuts carries our options too, so it
+		 * gets the payload a segment of ours would. */
+		segsz = FTCP_MIN(room, (uint32_t)t->mss);
+		if (tso && len > segsz)
+			len = FTCP_MIN(len, (uint32_t)FTCP_TSO_MAX_BYTES);
+		else
+			len = FTCP_MIN(len, room);
 		/* Up to two pieces: to the end of the ring, then from its start. */
 		len1 = FTCP_MIN(len, ftcp_queue_peek_ref(&t->txq, off, &payload));
 		if (len1 < len)
@@ -172,6 +187,9 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 		if (seq + len != t->fin_seq)
 			flags &= (uint8_t)~FTCP_TCP_FIN; /* cut short: the FIN waits */
 	}
+	tso = tso && len > segsz;
+	if (tso)
+		nsegs = (len + segsz - 1) / segsz;
 
 	r.src_port = so->lport;
 	r.dst_port = so->rport;
@@ -194,11 +212,18 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	ip.proto = FTCP_IP_PROTO_TCP;
 	ip.ttl = s->cfg.ip_ttl;
 	ip.total_len = (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len);
-	ip.id = s->ip_id++;
+	ip.id = s->ip_id;
+	s->ip_id = (uint16_t)(s->ip_id + nsegs); /* the device numbers the segments on */
 	ip.frag = FTCP_IPV4_DF;
 	ftcp_ipv4_emit(&ip, hdr + FTCP_ETH_HLEN, !ip_offload);
-	ftcp_tcp_set_cksum2(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN, tcp_hlen, payload, len1, payload2,
-	                    len2, laddr, so->raddr, !offload);
+	if (tso)
+		/* The device adds each segment's own length: the seed leaves
+		 * it out (DPDK's RTE_MBUF_F_TX_TCP_SEG contract). */
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN + 16,
+		              ftcp_cksum_fold(ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0)));
+	else
+		ftcp_tcp_set_cksum2(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN, tcp_hlen, payload, len1,
+		                    payload2, len2, laddr, so->raddr, !offload);
 
 	f->hdr = hdr;
 	f->hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
@@ -206,11 +231,12 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	f->payload_len = len1;
 	f->payload2 = payload2;
 	f->payload2_len = len2;
-	f->flags = (ip_offload ? FTCP_TX_IP_CKSUM : 0) | (offload ? FTCP_TX_TCP_CKSUM : 0);
+	f->flags = (ip_offload ? FTCP_TX_IP_CKSUM : 0) | (offload ? FTCP_TX_TCP_CKSUM : 0) |
+	           (tso ? FTCP_TX_TSO : 0);
 	f->l2_len = FTCP_ETH_HLEN;
 	f->l3_len = FTCP_IPV4_HLEN;
 	f->l4_len = (uint8_t)tcp_hlen;
-	f->tso_segsz = 0;
+	f->tso_segsz = tso ? (uint16_t)segsz : 0;
 	f->pin = NULL;
 	if (len) {
 		f->pin = &t->pins.pin[t->pins.epoch];
@@ -218,9 +244,12 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	}
 	s->tcp_nframes++;
 
-	s->ctr.ipv4_tx++;
-	s->ctr.tcp_tx_segs++;
-	t->segs_out++;
+	/* Counted as the segments on the wire. */
+	s->ctr.ipv4_tx += nsegs;
+	s->ctr.tcp_tx_segs += nsegs;
+	t->segs_out += nsegs;
+	if (tso)
+		s->ctr.tcp_tso_frames++;
 	if (flags & FTCP_TCP_RST)
 		s->ctr.tcp_tx_rst++;
 	if (flags & FTCP_TCP_ACK) {
@@ -237,7 +266,7 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 int32_t ftcp_tcp_send_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uint32_t len,
                               uint8_t flags)
 {
-	return emit_segment(s, idx, seq, len, flags);
+	return emit_segment(s, idx, seq, len, flags, false);
 }
 
 void ftcp_tcp_send_ack(struct ftcp_stack *s, int32_t idx)
@@ -247,13 +276,13 @@ void ftcp_tcp_send_ack(struct ftcp_stack *s, int32_t idx)
 	 * still carry the next new sequence number, or it falls below what
 	 * the peer has received and is dropped as out of window (BSD's
 	 * tcp_output does the same). */
-	(void)emit_segment(s, idx, t->snd_max, 0, FTCP_TCP_ACK);
+	(void)emit_segment(s, idx, t->snd_max, 0, FTCP_TCP_ACK, false);
 }
 
 void ftcp_tcp_send_rst(struct ftcp_stack *s, int32_t idx)
 {
 	struct ftcp_tcb *t = tcb_of(s, idx);
-	(void)emit_segment(s, idx, t->snd_nxt, 0, FTCP_TCP_RST | FTCP_TCP_ACK);
+	(void)emit_segment(s, idx, t->snd_nxt, 0, FTCP_TCP_RST | FTCP_TCP_ACK, false);
 }
 
 /* Send a segment with no connection behind it through the TX fifo. */
@@ -336,11 +365,11 @@ static uint32_t data_end(const struct ftcp_tcb *t)
 }
 
 /* The RFC 9293 3.7.4 / 3.8.6.2.1 send decision for a segment of len
- * bytes (len <= mss) out of avail queued. */
-static bool worth_sending(const struct ftcp_tcb *t, uint32_t len, uint32_t avail, bool fin)
+ * bytes (len <= mss) out of avail queued, with in_flight bytes
+ * unacknowledged before it. */
+static bool worth_sending(const struct ftcp_tcb *t, uint32_t len, uint32_t avail, bool fin,
+                          uint32_t in_flight)
 {
-	uint32_t in_flight = t->snd_nxt - t->snd_una;
-
 	if (len == t->mss)
 		return true;
 	if (fin && len == avail)
@@ -352,28 +381,73 @@ static bool worth_sending(const struct ftcp_tcb *t, uint32_t len, uint32_t avail
 	return false;
 }
 
+/* Payload of a data segment sent now: the MSS, less what SACK blocks add
+ * to the options (the MSS already leaves out the timestamps); what
+ * emit_segment cuts a segment to, and the device a TSO frame. */
+static uint32_t seg_payload(struct ftcp_stack *s, const struct ftcp_tcb *t)
+{
+	struct ftcp_tcp_opts o;
+
+	segment_options(s, t, FTCP_TCP_ACK, &o);
+	return FTCP_MIN((uint32_t)t->mss,
+	                s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN - ftcp_tcp_opts_len(&o));
+}
+
+/* The most new data one frame may carry: whole segments of unit bytes up
+ * to tso_max_bytes on a device that segments, else 0. */
+static uint32_t tso_limit(const struct ftcp_stack *s, uint32_t unit)
+{
+	const uint32_t need = FTCP_DEV_TX_TSO | FTCP_DEV_TX_TCP_CKSUM;
+	uint32_t max = FTCP_MIN(s->cfg.tso_max_bytes, (uint32_t)FTCP_TSO_MAX_BYTES);
+
+	if ((s->dev->caps & need) != need || !unit)
+		return 0;
+	return max / unit * unit;
+}
+
 /* Send one segment of new data or a FIN at snd_nxt if the windows and
- * the send rules allow; returns true if something was sent. */
-static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit)
+ * the send rules allow; returns true if something was sent. With tso, new
+ * data (never a retransmission) may leave as one frame of several
+ * segments, decided as if they were sent one by one. */
+static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit, bool tso)
 {
 	struct ftcp_tcb *t = tcb_of(s, idx);
-	uint32_t end = data_end(t), avail, len;
+	uint32_t end = data_end(t), avail, len, unit = t->mss, max = t->mss;
+	uint32_t flight = t->snd_nxt - t->snd_una;
 	bool fin;
 	uint8_t flags = FTCP_TCP_ACK;
 	int32_t n;
 
 	avail = ftcp_seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
-	len = FTCP_MIN(FTCP_MIN(avail, limit), t->mss);
+	tso = tso && !ftcp_seq_lt(t->snd_nxt, t->snd_max) && avail > t->mss && limit > t->mss;
+	if (tso) {
+		unit = seg_payload(s, t);
+		max = tso_limit(s, unit);
+		tso = max > unit;
+		if (!tso)
+			unit = max = t->mss; /* no device segmentation: as before */
+	}
+	len = FTCP_MIN(FTCP_MIN(avail, limit), max);
 	fin = (t->tf & FTCP_TF_FIN_QUEUED) && t->snd_nxt + len == t->fin_seq;
-	if (!len && !fin)
+	if (tso && len >= unit) {
+		/* As if sent a segment at a time: whole segments go; the
+		 * short last one only where it would alone, behind the
+		 * others in flight (Nagle, SWS). */
+		uint32_t tail = len % unit;
+		if (tail && !worth_sending(t, tail, avail - (len - tail), fin, flight + len - tail)) {
+			len -= tail;
+			fin = false; /* it needed the tail */
+		}
+	} else if (len && !worth_sending(t, len, avail, fin, flight)) {
 		return false;
-	if (len && !worth_sending(t, len, avail, fin))
+	}
+	if (!len && !fin)
 		return false;
 	if (fin)
 		flags |= FTCP_TCP_FIN;
 	if (len && len == avail)
 		flags |= FTCP_TCP_PSH;
-	n = emit_segment(s, idx, t->snd_nxt, len, flags);
+	n = emit_segment(s, idx, t->snd_nxt, len, flags, tso && len > unit);
 	if (n < 0) {
 		/* The next hop does not answer ARP: the timer keeps trying and
 		 * ends the connection if it never does (ftcp_tcp_timer.c). */
@@ -418,7 +492,7 @@ static void sack_recovery_output(struct ftcp_stack *s, int32_t idx)
 		} else if (ftcp_seq_lt(t->snd_nxt, data_end(t)) &&
 		           ftcp_seq_lt(t->snd_nxt - t->snd_una, t->snd_wnd)) {
 			/* Rule 2: new data, if the receiver's window allows. */
-			if (!send_new(s, idx, t->snd_wnd - (t->snd_nxt - t->snd_una)))
+			if (!send_new(s, idx, t->snd_wnd - (t->snd_nxt - t->snd_una), false))
 				break;
 			continue;
 		} else if (!ftcp_sack_sb_next_seg(&t->sb, t->snd_una, t->snd_max, t->high_rxt, t->mss,
@@ -428,7 +502,8 @@ static void sack_recovery_output(struct ftcp_stack *s, int32_t idx)
 		n = emit_segment(s, idx, seq, len,
 		                 FTCP_TCP_ACK | ((t->tf & FTCP_TF_FIN_QUEUED) && seq + len == t->fin_seq
 		                                     ? FTCP_TCP_FIN
-		                                     : 0));
+		                                     : 0),
+		                 false);
 		if (n <= 0)
 			break;
 		t->high_rxt = seq + (uint32_t)n;
@@ -453,7 +528,7 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		if (t->snd_nxt == t->iss) {
 			uint8_t flags = t->state == FTCP_TCP_SYN_SENT ? FTCP_TCP_SYN
 			                                              : FTCP_TCP_SYN | FTCP_TCP_ACK;
-			if (emit_segment(s, idx, t->iss, 0, flags) < 0) {
+			if (emit_segment(s, idx, t->iss, 0, flags, false) < 0) {
 				/* Not sent (the next hop does not answer ARP, or
 				 * the device is full): the retransmission timer
 				 * still runs, so the handshake is retried and
@@ -493,7 +568,7 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		for (guard = 0; guard < 4096; guard++) {
 			uint32_t wnd = FTCP_MIN(t->snd_wnd, t->cc.cwnd + lt);
 			uint32_t flight = t->snd_nxt - t->snd_una;
-			if (!send_new(s, idx, wnd > flight ? wnd - flight : 0))
+			if (!send_new(s, idx, wnd > flight ? wnd - flight : 0, true))
 				break;
 		}
 	}

@@ -30,7 +30,40 @@ static struct ftcp_mac stack_mac(void)
 	return harness_mac(1);
 }
 
+/* Record each TCP frame the stack hands its port. */
+static void tx_hook(void *user, const struct ftcp_tx_frame *fr)
+{
+	struct tf *f = user;
+	struct tf_txframe *x;
+	const uint8_t *ip = fr->hdr + fr->l2_len, *tcp = ip + fr->l3_len;
+
+	if (fr->hdr_len < FTCP_ETH_HLEN + FTCP_IPV4_HLEN + FTCP_TCP_HLEN ||
+	    ftcp_get_be16(fr->hdr + 12) != FTCP_ETHERTYPE_IPV4 || ip[9] != FTCP_IP_PROTO_TCP)
+		return;
+	x = &f->txlog[f->ntx++ % TF_TXLOG];
+	x->flags = fr->flags;
+	x->tso_segsz = fr->tso_segsz;
+	x->l4_len = fr->l4_len;
+	x->tcp_flags = tcp[13];
+	x->seq = ftcp_get_be32(tcp + 4);
+	x->len = fr->payload_len + fr->payload2_len;
+	x->pieces = (fr->payload_len ? 1u : 0u) + (fr->payload2_len ? 1u : 0u);
+	x->ip_total_len = ftcp_get_be16(ip + 2);
+	x->tcp_cksum = ftcp_get_be16(tcp + 16);
+}
+
+const struct tf_txframe *tf_txframe(const struct tf *f, uint32_t n)
+{
+	CU_ASSERT_FATAL(n < f->ntx && f->ntx - n <= TF_TXLOG);
+	return &f->txlog[n % TF_TXLOG];
+}
+
 void tf_init(struct tf *f, void (*tweak)(struct ftcp_config *))
+{
+	tf_init_caps(f, tweak, 0);
+}
+
+void tf_init_caps(struct tf *f, void (*tweak)(struct ftcp_config *), uint32_t caps)
 {
 	uint8_t frame[64];
 	struct ftcp_mac pm = peer_mac(), sm = stack_mac(), zero = {{0}};
@@ -43,7 +76,9 @@ void tf_init(struct tf *f, void (*tweak)(struct ftcp_config *))
 	f->cfg.secret = 0x7e57;
 	if (tweak)
 		tweak(&f->cfg);
-	f->s = harness_add(&f->h, &f->cfg, 0, NULL);
+	f->s = harness_add(&f->h, &f->cfg, caps, NULL);
+	harness_node_of(&f->h, f->s)->port.tx_hook = tx_hook;
+	harness_node_of(&f->h, f->s)->port.tx_hook_user = f;
 	f->peer = harness_add_peer(&f->h);
 	f->piss = TF_PIS;
 	f->peer_window = 65535;

@@ -63,6 +63,21 @@ struct tf_seg {
 	bool ip_df;
 };
 
+/* A TCP frame the stack handed its device, as handed (before the link
+ * segments a TSO frame): the device-facing fields. */
+struct tf_txframe {
+	uint32_t flags;          /* enum ftcp_tx_flags */
+	uint16_t tso_segsz;
+	uint8_t l4_len;
+	uint8_t tcp_flags;
+	uint32_t seq;            /* absolute */
+	uint32_t len;            /* payload bytes, all pieces */
+	uint32_t pieces;         /* payload pieces used: 0..2 */
+	uint16_t ip_total_len;   /* the fields as handed over */
+	uint16_t tcp_cksum;
+};
+#define TF_TXLOG 64
+
 struct tf {
 	struct harness h;
 	struct ftcp_stack *s;
@@ -80,11 +95,21 @@ struct tf {
 	uint32_t last_tsval;    /* the stack's last TSval seen */
 	struct tf_seg last;     /* the last segment tf_recv returned */
 	uint32_t unexpected;    /* non-TCP frames the peer saw */
+	/* TCP frames handed to the device: the last TF_TXLOG of them, frame
+	 * i (counting from 0) at txlog[i % TF_TXLOG]. */
+	struct tf_txframe txlog[TF_TXLOG];
+	uint32_t ntx;
 };
 
 /* Start a stack (tweak may change its configuration before init) with the
  * peer already in its ARP cache. */
 void tf_init(struct tf *f, void (*tweak)(struct ftcp_config *));
+/* The same on a port with emulated offloads (caps as for
+ * ftcp_memlink_attach, e.g. FTCP_MEMLINK_TSO). */
+void tf_init_caps(struct tf *f, void (*tweak)(struct ftcp_config *), uint32_t caps);
+/* The n-th TCP frame handed to the device (n < f->ntx, within the last
+ * TF_TXLOG). */
+const struct tf_txframe *tf_txframe(const struct tf *f, uint32_t n);
 void tf_free(struct tf *f);
 
 /* ---- time ---- */

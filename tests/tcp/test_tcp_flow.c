@@ -4,7 +4,8 @@
  * window scaling, Nagle, delayed ACKs, the receive window (silly window
  * avoidance, window updates after reads), zero windows and the persist
  * timer, retransmission timeouts (RFC 6298), keepalive, the send and
- * receive queues, and tcp_info after a transfer.
+ * receive queues, tcp_info after a transfer, and TCP segmentation offload
+ * (frames of several segments for a device that cuts them).
  *
  * Stream offsets: byte k of either direction's stream is at relative
  * sequence number k + 1; payloads are a fixed pattern of the offset, so
@@ -12,6 +13,7 @@
  */
 #include <string.h>
 
+#include "base/ftcp_cksum.h"
 #include "tcp_fixture.h"
 
 #define MSS_TS 1448u   /* 1460 minus the timestamp option */
@@ -312,6 +314,314 @@ static void test_initial_window_is_ten_segments_then_acks_clock_out_more(void)
 	tf_expect_none(&f, 100000);
 	ASSERT_EQ_U64(tf_info(&f).snd_cwnd, 12 * MSS_TS);
 	tf_free(&f);
+}
+
+/* ---- TCP segmentation offload ----
+ * The stack's port segments TSO frames like a NIC; the fixture logs each
+ * frame as handed to the device, and the peer sees the segments. */
+
+#define TSO_PORT (FTCP_MEMLINK_TSO | FTCP_DEV_TX_IPV4_CKSUM)
+
+static void tso_0(struct ftcp_config *c)
+{
+	cfg(c);
+	c->tso_max_bytes = 0;
+}
+
+/* The next frame handed over must be a TSO frame of len bytes at rseq. */
+static const struct tf_txframe *expect_tso_frame(struct tf *f, uint32_t n, uint32_t rseq,
+                                                 uint32_t len, uint16_t segsz, uint8_t tcp_flags)
+{
+	const struct tf_txframe *x = tf_txframe(f, n);
+
+	ASSERT_EQ_U64(x->flags, FTCP_TX_TSO | FTCP_TX_TCP_CKSUM | FTCP_TX_IP_CKSUM);
+	ASSERT_EQ_U64(x->seq - f->siss, rseq);
+	ASSERT_EQ_U64(x->len, len);
+	ASSERT_EQ_U64(x->tso_segsz, segsz);
+	ASSERT_EQ_U64(x->tcp_flags, tcp_flags);
+	/* DPDK's contract: the pseudo-header sum without the length (the
+	 * device adds each segment's); the IP length may be anything. */
+	ASSERT_EQ_U64(x->tcp_cksum,
+	              ftcp_cksum_fold(ftcp_cksum_pseudo(TF_LOCAL_IP, TF_PEER_IP, FTCP_IP_PROTO_TCP, 0)));
+	CU_ASSERT(x->pieces >= 1 && x->pieces <= 2);
+	return x;
+}
+
+static void expect_plain_frame(struct tf *f, uint32_t n, uint32_t rseq, uint32_t len)
+{
+	const struct tf_txframe *x = tf_txframe(f, n);
+
+	ASSERT_EQ_U64(x->flags & FTCP_TX_TSO, 0);
+	ASSERT_EQ_U64(x->tso_segsz, 0);
+	ASSERT_EQ_U64(x->seq - f->siss, rseq);
+	ASSERT_EQ_U64(x->len, len);
+}
+
+static void test_tso_new_data_leaves_as_one_frame_and_a_timeout_resends_one_segment(void)
+{
+	struct tf f;
+	const struct tf_seg *s;
+	uint32_t n0, i;
+	uint64_t t0, segs0;
+
+	tf_init_caps(&f, cfg, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	n0 = f.ntx;
+	segs0 = tf_counter(&f, "tcp_tx_segs");
+	t0 = tf_now(&f);
+	app_send(&f, 0, 10 * MSS_TS);
+	/* The initial window in one frame; the peer sees ten MSS segments,
+	 * PSH on the last only. */
+	for (i = 0; i < 10; i++)
+		expect_data(&f, i == 9 ? TCP_A | TCP_P : TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	ASSERT_EQ_U64(f.ntx, n0 + 1);
+	expect_tso_frame(&f, n0, 1, 10 * MSS_TS, MSS_TS, TCP_A | TCP_P);
+	ASSERT_EQ_U64(tf_txframe(&f, n0)->l4_len, FTCP_TCP_HLEN + 12);
+	ASSERT_EQ_U64(tf_counter(&f, "tcp_tso_frames"), 1);
+	ASSERT_EQ_U64(tf_counter(&f, "tcp_tx_segs") - segs0, 10); /* segments on the wire */
+	ASSERT_EQ_U64(harness_node_of(&f.h, f.s)->port.stats.tx_tso_frames, 1);
+	/* No ACK: the timeout resends the first segment alone, in a plain
+	 * frame (retransmissions are never TSO frames). */
+	s = expect_data(&f, TCP_A, 1, 1, MSS_TS, SEC + 1);
+	expect_at(s, t0 + SEC);
+	tf_expect_none(&f, 100000);
+	ASSERT_EQ_U64(f.ntx, n0 + 2);
+	expect_plain_frame(&f, n0 + 1, 1, MSS_TS);
+	/* The go-back resends stay one segment per frame too. */
+	peer_ack(&f, 1 + MSS_TS);
+	expect_data(&f, TCP_A, 1 + MSS_TS, 1, MSS_TS, 1000);
+	expect_data(&f, TCP_A, 1 + 2 * MSS_TS, 1, MSS_TS, 0);
+	tf_expect_none(&f, 100000);
+	ASSERT_EQ_U64(f.ntx, n0 + 4);
+	expect_plain_frame(&f, n0 + 2, 1 + MSS_TS, MSS_TS);
+	expect_plain_frame(&f, n0 + 3, 1 + 2 * MSS_TS, MSS_TS);
+	/* Everything acknowledged: new data goes out in a TSO frame again,
+	 * as much as cwnd allows. */
+	peer_ack(&f, 1 + 10 * MSS_TS);
+	app_send(&f, 10 * MSS_TS, 20 * MSS_TS);
+	expect_data(&f, TCP_A, 1 + 10 * MSS_TS, 1, MSS_TS, 1000);
+	{
+		uint32_t cwnd = tf_info(&f).snd_cwnd, len = cwnd / MSS_TS * MSS_TS;
+		CU_ASSERT(len >= 2 * MSS_TS && len < 20 * MSS_TS);
+		for (i = 1; i < len / MSS_TS; i++)
+			expect_data(&f, TCP_A, 1 + (10 + i) * MSS_TS, 1, MSS_TS, 0);
+		tf_expect_none(&f, 100000);
+		ASSERT_EQ_U64(f.ntx, n0 + 5);
+		expect_tso_frame(&f, n0 + 4, 1 + 10 * MSS_TS, len, MSS_TS, TCP_A);
+	}
+	ASSERT_EQ_U64(tf_counter(&f, "tcp_tso_frames"), 2);
+	ASSERT_EQ_U64(harness_node_of(&f.h, f.s)->port.stats.tx_tso_bad, 0);
+	tf_free(&f);
+}
+
+/* The last, short segment of a frame obeys Nagle as if sent alone behind
+ * the full ones; with no-delay it rides along. The FIN goes on the last
+ * segment only. */
+static void test_tso_short_tail_follows_nagle_and_the_fin_ends_the_frame(void)
+{
+	struct tf f;
+	uint32_t n0, i;
+	int one = 1;
+
+	tf_init_caps(&f, cfg, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	n0 = f.ntx;
+	app_send(&f, 0, 3 * MSS_TS + 100);
+	for (i = 0; i < 3; i++)
+		expect_data(&f, TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	tf_expect_none(&f, 100000); /* Nagle: 100 bytes wait for the ACK */
+	expect_tso_frame(&f, n0, 1, 3 * MSS_TS, MSS_TS, TCP_A);
+	peer_ack(&f, 1 + 3 * MSS_TS);
+	expect_data(&f, TCP_A | TCP_P, 1 + 3 * MSS_TS, 1, 100, 1000);
+	expect_plain_frame(&f, n0 + 1, 1 + 3 * MSS_TS, 100);
+	peer_ack(&f, 1 + 3 * MSS_TS + 100);
+
+	CU_ASSERT_EQUAL(ftcp_setsockopt(f.s, f.sock, FTCP_SO_NODELAY, one), 0);
+	n0 = f.ntx;
+	app_send(&f, 3 * MSS_TS + 100, 2 * MSS_TS + 10);
+	CU_ASSERT_EQUAL(ftcp_shutdown(f.s, f.sock, FTCP_SHUT_WR), 0);
+	expect_data(&f, TCP_A, 1 + 3 * MSS_TS + 100, 1, MSS_TS, 1000);
+	expect_data(&f, TCP_A, 1 + 4 * MSS_TS + 100, 1, MSS_TS, 0);
+	expect_data(&f, TCP_A | TCP_P | TCP_F, 1 + 5 * MSS_TS + 100, 1, 10, 0);
+	tf_expect_none(&f, 100000);
+	ASSERT_EQ_U64(f.ntx, n0 + 1);
+	expect_tso_frame(&f, n0, 1 + 3 * MSS_TS + 100, 2 * MSS_TS + 10, MSS_TS,
+	                 TCP_A | TCP_P | TCP_F);
+	tf_free(&f);
+}
+
+/* The peer's window bounds a frame as it bounds segments: whole segments
+ * within it, the short rest held back (sender SWS avoidance). */
+static void test_tso_frame_stays_within_the_peer_window(void)
+{
+	static const struct tf_opts o = {1460, false, 0, true, true, 4 * MSS_TS + 500};
+	struct tf f;
+	uint32_t n0, i;
+
+	tf_init_caps(&f, cfg, TSO_PORT);
+	tf_passive_open(&f, &o);
+	n0 = f.ntx;
+	app_send(&f, 0, 10 * MSS_TS);
+	for (i = 0; i < 4; i++)
+		expect_data(&f, TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	tf_expect_none(&f, 100000);
+	ASSERT_EQ_U64(f.ntx, n0 + 1);
+	expect_tso_frame(&f, n0, 1, 4 * MSS_TS, MSS_TS, TCP_A);
+	tf_free(&f);
+}
+
+/* SACK blocks make our header longer: each segment the device cuts
+ * carries them too, so it carries that much less payload. */
+static void test_tso_segment_size_leaves_room_for_sack_blocks(void)
+{
+	struct tf f;
+	uint32_t n0, i, segsz = MSS_TS - 12; /* one SACK block, NOP-padded */
+
+	tf_init_caps(&f, cfg, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	/* The peer's bytes 100.. arrive before 0..99: the stack holds a
+	 * range out of order and reports it in every segment. */
+	peer_data(&f, TCP_A, 101, 1, 100);
+	tf_expect(&f, TCP_A, 1, 1, 1000);
+	ASSERT_EQ_U64(f.last.opt.n_sack, 1);
+	n0 = f.ntx;
+	app_send(&f, 0, 4 * segsz);
+	for (i = 0; i < 4; i++) {
+		const struct tf_seg *s = expect_data(&f, i == 3 ? TCP_A | TCP_P : TCP_A, 1 + i * segsz, 1,
+		                                     segsz, i ? 0 : 1000);
+		ASSERT_EQ_U64(s->opt.n_sack, 1);
+	}
+	expect_tso_frame(&f, n0, 1, 4 * segsz, (uint16_t)segsz, TCP_A | TCP_P);
+	ASSERT_EQ_U64(tf_txframe(&f, n0)->l4_len, FTCP_TCP_HLEN + 24);
+	ASSERT_EQ_U64(harness_node_of(&f.h, f.s)->port.stats.tx_too_big, 0);
+	tf_free(&f);
+}
+
+/* With SACK blocks in our header a full MSS of data is two segments; a
+ * device that does not segment (or tso_max_bytes 0) must get them as two
+ * frames, as before TSO existed. */
+static void test_no_tso_frame_without_device_segmentation_even_with_sack_blocks(void)
+{
+	static const uint32_t caps[2] = {0, TSO_PORT};
+	struct tf f;
+	uint32_t n0, k;
+
+	for (k = 0; k < 2; k++) {
+		tf_init_caps(&f, k ? tso_0 : cfg, caps[k]);
+		tf_passive_open(&f, &TF_OPTS_ALL);
+		CU_ASSERT_EQUAL(ftcp_setsockopt(f.s, f.sock, FTCP_SO_NODELAY, 1), 0);
+		peer_data(&f, TCP_A, 101, 1, 100);
+		tf_expect(&f, TCP_A, 1, 1, 1000);
+		n0 = f.ntx;
+		app_send(&f, 0, MSS_TS);
+		/* (PSH was decided for the whole MSS, before the cut.) */
+		expect_data(&f, TCP_A | TCP_P, 1, 1, MSS_TS - 12, 1000);
+		expect_data(&f, TCP_A | TCP_P, 1 + MSS_TS - 12, 1, 12, 0);
+		ASSERT_EQ_U64(f.ntx, n0 + 2);
+		expect_plain_frame(&f, n0, 1, MSS_TS - 12);
+		expect_plain_frame(&f, n0 + 1, 1 + MSS_TS - 12, 12);
+		ASSERT_EQ_U64(harness_node_of(&f.h, f.s)->port.stats.tx_tso_bad, 0);
+		tf_free(&f);
+	}
+}
+
+/* In SACK recovery (RFC 6675) every segment is clocked by the pipe: new
+ * data leaves one segment per frame there, like the retransmissions. */
+static void test_tso_not_used_in_sack_recovery(void)
+{
+	struct tf f;
+	struct tf_seg seg;
+	uint32_t n0, k, i, new_frames = 0;
+
+	tf_init_caps(&f, cfg, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	app_send(&f, 0, 40 * MSS_TS);
+	for (i = 0; i < 10; i++)
+		expect_data(&f, TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	tf_expect_none(&f, 1000);
+	n0 = f.ntx;
+	ASSERT_EQ_U64(tf_txframe(&f, n0 - 1)->flags & FTCP_TX_TSO, FTCP_TX_TSO);
+	/* The first segment is lost; the peer reports the others one by one. */
+	for (k = 2; k <= 10; k++) {
+		struct ftcp_tcp_opts o = tf_ts_opts(&f);
+		o.n_sack = 1;
+		o.sack[0].start = f.siss + 1 + MSS_TS;
+		o.sack[0].end = f.siss + 1 + k * MSS_TS;
+		tf_send_opts(&f, TCP_A, 1, 1, &o, NULL, 0);
+		while (tf_recv(&f, &seg, 1000))
+			;
+	}
+	ASSERT_EQ_U64(tf_counter(&f, "tcp_fast_retransmits"), 1);
+	CU_ASSERT(tf_info(&f).in_recovery);
+	CU_ASSERT(f.ntx - n0 >= 4);
+	for (i = n0; i < f.ntx; i++) {
+		const struct tf_txframe *x = tf_txframe(&f, i);
+		ASSERT_EQ_U64(x->flags & FTCP_TX_TSO, 0);
+		CU_ASSERT(x->len <= MSS_TS);
+		if (x->seq - f.siss >= 1 + 12 * MSS_TS) /* past Limited Transmit's two */
+			new_frames++;
+	}
+	CU_ASSERT(new_frames >= 2);
+	tf_free(&f);
+}
+
+/* Only a device that says it segments gets TSO frames; tso_max_bytes caps
+ * them and 0 turns them off; the setting is checked. */
+static void tso_3(struct ftcp_config *c)
+{
+	cfg(c);
+	c->tso_max_bytes = 3 * MSS_TS + 1000;
+}
+
+static void test_tso_needs_the_device_cap_and_honours_tso_max_bytes(void)
+{
+	struct tf f;
+	struct ftcp_config c;
+	const char *why = NULL;
+	uint32_t n0, i;
+
+	tf_init(&f, cfg); /* no TSO on the port */
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	n0 = f.ntx;
+	app_send(&f, 0, 4 * MSS_TS);
+	for (i = 0; i < 4; i++)
+		expect_data(&f, i == 3 ? TCP_A | TCP_P : TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	ASSERT_EQ_U64(f.ntx, n0 + 4);
+	for (i = 0; i < 4; i++)
+		expect_plain_frame(&f, n0 + i, 1 + i * MSS_TS, MSS_TS);
+	tf_free(&f);
+
+	tf_init_caps(&f, tso_3, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	n0 = f.ntx;
+	app_send(&f, 0, 7 * MSS_TS);
+	for (i = 0; i < 7; i++)
+		expect_data(&f, i == 6 ? TCP_A | TCP_P : TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	ASSERT_EQ_U64(f.ntx, n0 + 3);
+	expect_tso_frame(&f, n0, 1, 3 * MSS_TS, MSS_TS, TCP_A);
+	expect_tso_frame(&f, n0 + 1, 1 + 3 * MSS_TS, 3 * MSS_TS, MSS_TS, TCP_A);
+	expect_plain_frame(&f, n0 + 2, 1 + 6 * MSS_TS, MSS_TS);
+	tf_free(&f);
+
+	tf_init_caps(&f, tso_0, TSO_PORT);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	n0 = f.ntx;
+	app_send(&f, 0, 4 * MSS_TS);
+	for (i = 0; i < 4; i++)
+		expect_data(&f, i == 3 ? TCP_A | TCP_P : TCP_A, 1 + i * MSS_TS, 1, MSS_TS, i ? 0 : 1000);
+	ASSERT_EQ_U64(f.ntx, n0 + 4);
+	ASSERT_EQ_U64(tf_counter(&f, "tcp_tso_frames"), 0);
+	tf_free(&f);
+
+	ftcp_config_defaults(&c);
+	c.ip_addr = TF_LOCAL_IP;
+	ASSERT_EQ_U64(c.tso_max_bytes, FTCP_DEFAULT_TSO_MAX_BYTES);
+	CU_ASSERT_EQUAL(ftcp_config_validate(&c, &why), 0);
+	c.tso_max_bytes = 64000;
+	CU_ASSERT_EQUAL(ftcp_config_validate(&c, &why), 0);
+	c.tso_max_bytes = 64001;
+	CU_ASSERT_EQUAL(ftcp_config_validate(&c, &why), -FTCP_EINVAL);
+	CU_ASSERT(why && strncmp(why, "tso_max_bytes:", 14) == 0);
 }
 
 /* ---- the peer's window ---- */
@@ -1886,6 +2196,14 @@ void register_tcp_flow_tests(void)
 	           FTCP_CASE(test_maxseg_above_the_peer_mss_changes_nothing),
 	           FTCP_CASE(test_small_sends_before_output_coalesce_into_one_segment),
 	           FTCP_CASE(test_initial_window_is_ten_segments_then_acks_clock_out_more),
+	           /* TCP segmentation offload */
+	           FTCP_CASE(test_tso_new_data_leaves_as_one_frame_and_a_timeout_resends_one_segment),
+	           FTCP_CASE(test_tso_short_tail_follows_nagle_and_the_fin_ends_the_frame),
+	           FTCP_CASE(test_tso_frame_stays_within_the_peer_window),
+	           FTCP_CASE(test_tso_segment_size_leaves_room_for_sack_blocks),
+	           FTCP_CASE(test_no_tso_frame_without_device_segmentation_even_with_sack_blocks),
+	           FTCP_CASE(test_tso_not_used_in_sack_recovery),
+	           FTCP_CASE(test_tso_needs_the_device_cap_and_honours_tso_max_bytes),
 	           /* the peer's window */
 	           FTCP_CASE(test_segments_never_exceed_a_small_peer_window),
 	           FTCP_CASE(test_tiny_peer_window_gets_window_sized_segments),

@@ -78,6 +78,10 @@ struct ftcp_config {
 	uint32_t tcp_challenge_ack_limit;
 	bool tcp_window_scaling, tcp_timestamps, tcp_sack, tcp_syncookies;
 	const char *tcp_congestion;  /* "cubic" (default) or "newreno" */
+	/* Largest frame of new data handed to a device that segments TCP
+	 * itself (FTCP_DEV_TX_TSO), in payload bytes, at most 64000; 0: never
+	 * send more than one segment per frame. */
+	uint32_t tso_max_bytes;
 };
 
 /* Fill *c with the ftcp_opts.h defaults (address fields zero). */

@@ -57,7 +57,8 @@
 	X(drop_udp_no_port, "UDP datagram for a port nobody bound") \
 	X(drop_udp_rcvbuf, "UDP datagram dropped: receive buffer full") \
 	X(tcp_rx_segs, "TCP segments received (valid header and checksum)") \
-	X(tcp_tx_segs, "TCP segments sent") \
+	X(tcp_tx_segs, "TCP segments sent (on the wire: a TSO frame counts its segments)") \
+	X(tcp_tso_frames, "TCP frames handed to the device to segment (TSO)") \
 	X(tcp_active_opens, "connections opened by connect") \
 	X(tcp_passive_opens, "connections opened by a listener") \
 	X(tcp_established, "connections that reached ESTABLISHED") \

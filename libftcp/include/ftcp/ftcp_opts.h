@@ -163,6 +163,16 @@
 #define FTCP_DEFAULT_TCP_CHALLENGE_ACK_LIMIT 1000
 #endif
 
+/* TCP segmentation offload: on a device that segments (FTCP_DEV_TX_TSO), a
+ * frame of new data carries up to this many payload bytes, cut into MSS
+ * segments by the device. 0 turns it off. At most FTCP_TSO_MAX_BYTES, so
+ * headers plus payload stay within the IPv4 length field and each payload
+ * piece within a 16-bit buffer length (DPDK's data_len). */
+#define FTCP_TSO_MAX_BYTES 64000
+#ifndef FTCP_DEFAULT_TSO_MAX_BYTES
+#define FTCP_DEFAULT_TSO_MAX_BYTES FTCP_TSO_MAX_BYTES
+#endif
+
 #define FTCP_MAX_BURST 256
 
 _Static_assert(FTCP_DEFAULT_MAX_SOCKETS > 0, "FTCP_DEFAULT_MAX_SOCKETS");
@@ -184,6 +194,8 @@ _Static_assert(FTCP_DEFAULT_RX_BURST > 0 && FTCP_DEFAULT_RX_BURST <= FTCP_MAX_BU
                "FTCP_DEFAULT_RX_BURST");
 _Static_assert(FTCP_DEFAULT_TX_BURST > 0 && FTCP_DEFAULT_TX_BURST <= FTCP_MAX_BURST,
                "FTCP_DEFAULT_TX_BURST");
+_Static_assert(FTCP_DEFAULT_TSO_MAX_BYTES <= FTCP_TSO_MAX_BYTES,
+               "FTCP_DEFAULT_TSO_MAX_BYTES must be 0..64000");
 _Static_assert(FTCP_DEFAULT_EPHEMERAL_LO <= FTCP_DEFAULT_EPHEMERAL_HI &&
                FTCP_DEFAULT_EPHEMERAL_LO > 0 && FTCP_DEFAULT_EPHEMERAL_HI <= 65535,
                "FTCP_DEFAULT_EPHEMERAL range");
