@@ -38,6 +38,7 @@ struct ftcp_dpdk_port {
 	char offloads[256];            /* what we use, for the banner */
 	uint64_t tx_capa;              /* what the device offers */
 	bool multiseg;
+	uint32_t tso_frame_max;        /* headers + tso_segsz the device takes */
 	uint64_t tx_ol;                /* RTE_MBUF_F_TX_* we may request */
 	struct rte_mempool *pool;      /* RX and TX header mbufs */
 	struct rte_mempool *ext_pool;  /* payload mbufs (no data room) */
@@ -252,8 +253,16 @@ static struct rte_mbuf *build(struct ftcp_dpdk_port *p, const struct ftcp_tx_fra
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 	if (f->flags & FTCP_TX_IP_CKSUM)
 		m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-	if (f->flags & FTCP_TX_TCP_CKSUM)
+	if (f->flags & FTCP_TX_TSO) {
+		/* TCP_SEG implies the TCP checksum (and testpmd sets not both);
+		 * the core left the length-less pseudo-header sum in place. */
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = f->tso_segsz;
+		if (f->hdr_len + f->tso_segsz > p->tso_frame_max)
+			m->tso_segsz = (uint16_t)(p->tso_frame_max - f->hdr_len);
+	} else if (f->flags & FTCP_TX_TCP_CKSUM) {
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+	}
 	if (f->flags & FTCP_TX_UDP_CKSUM)
 		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 	return m;
@@ -426,6 +435,22 @@ int ftcp_dpdk_port_start(struct ftcp_dpdk_port **out, const struct ftcp_dpdk_con
 	if (!c->no_multiseg && (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		p->multiseg = true;
+	}
+	/* TSO needs both checksums (each segment's are the device's) and
+	 * chains: a large frame is the header mbuf and up to two payload
+	 * pieces, never copied into one mbuf; the device must take three
+	 * segments per packet and per MTU. */
+	if (!c->no_offload && p->multiseg && (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+	    (p->dev.caps & FTCP_DEV_TX_IPV4_CKSUM) && (p->dev.caps & FTCP_DEV_TX_TCP_CKSUM) &&
+	    di.tx_desc_lim.nb_seg_max >= 3 && di.tx_desc_lim.nb_mtu_seg_max >= 3) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+		p->dev.caps |= FTCP_DEV_TX_TSO;
+		/* net_tap (22.11) refuses a TSO packet whose segments with the
+		 * Ethernet header exceed the MTU (and the refused frame would
+		 * be retried for ever): its segments carry 14 bytes less. */
+		p->tso_frame_max = RTE_ETHER_HDR_LEN + c->mtu;
+		if (strcmp(di.driver_name, "net_tap") == 0)
+			p->tso_frame_max = c->mtu;
 	}
 	p->tx_capa = di.tx_offload_capa;
 	describe_offloads(p->offloads, sizeof(p->offloads), conf.rxmode.offloads,
