@@ -34,7 +34,7 @@ struct ftcp_dpdk_config {
 	uint16_t rx_desc, tx_desc;
 	uint32_t mtu;            /* IP MTU to set on the port */
 	uint32_t link_wait_ms;   /* how long to wait for link up */
-	bool no_offload;         /* use no checksum offload even if offered */
+	bool no_offload;         /* use no offload (checksums, TSO) even if offered */
 	bool no_multiseg;        /* copy payloads even if chains are offered */
 };
 
