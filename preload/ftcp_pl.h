@@ -231,6 +231,10 @@ void pl_fd_set(int fd, struct pl_file *f);
  * was its last fd (the caller releases it), else NULL. */
 struct pl_file *pl_fd_clear(int fd);
 
+/* fd no longer names its object, which is released if that was its last
+ * fd (lock held). */
+void pl_fd_drop(int fd);
+
 /* Socket objects come from a pool sized by max_sockets (lock held). */
 int pl_sock_pool_init(uint32_t n);
 struct pl_sock *pl_sock_alloc(void);

@@ -480,16 +480,9 @@ static int ep_created(int epfd)
 		return -1;
 	}
 	pl_lock();
-	if (pl_file_get(epfd)) {
-		/* Its last user closed it behind our back (close_range, a raw
-		 * syscall): what the table held is gone. */
-		struct pl_file *stale = pl_fd_clear(epfd);
-
-		if (stale && stale->kind == PL_KIND_SOCK)
-			pl_sock_release((struct pl_sock *)stale);
-		else if (stale)
-			pl_epoll_release(stale);
-	}
+	/* If the table still names epfd, its last user closed it behind our
+	 * back (close_range, a raw syscall): what the table held is gone. */
+	pl_fd_drop(epfd);
 	pl_fd_set(epfd, &ep->f);
 	pl_unlock();
 	return epfd;

@@ -54,6 +54,16 @@ struct pl_file *pl_fd_clear(int fd)
 	return --f->refs == 0 ? f : NULL;
 }
 
+void pl_fd_drop(int fd)
+{
+	struct pl_file *f = pl_fd_clear(fd);
+
+	if (f && f->kind == PL_KIND_SOCK)
+		pl_sock_release((struct pl_sock *)f);
+	else if (f)
+		pl_epoll_release(f);
+}
+
 int pl_sock_pool_init(uint32_t n)
 {
 	uint32_t i;

@@ -36,6 +36,25 @@ static size_t iov_total(const struct iovec *iov, int n)
 	return t;
 }
 
+/* A call found nothing to do: wait for the stack. 0 to try again, or -1
+ * with errno EAGAIN (non-blocking, or SO_RCVTIMEO/SO_SNDTIMEO ran out) or
+ * EINTR. */
+static int io_wait(struct pl_sock *s, bool nonblock, uint32_t seq, int64_t deadline)
+{
+	int r;
+
+	if (nonblock) {
+		errno = EAGAIN;
+		return -1;
+	}
+	r = pl_block_io(s, NULL, seq, deadline);
+	if (r > 0)
+		return 0;
+	if (r == 0)
+		errno = EAGAIN;
+	return -1;
+}
+
 /* ---- send ---- */
 
 static ssize_t udp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, int flags,
@@ -84,11 +103,10 @@ static ssize_t udp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 		if (rc >= 0)
 			s->bound = true;
 		pl_unlock();
-		if (rc != -FTCP_EAGAIN || nonblock)
+		if (rc != -FTCP_EAGAIN)
 			break;
-		r = pl_block_io(s, NULL, seq, deadline);
-		if (r <= 0) {
-			rc = r == 0 ? -EAGAIN : -errno;
+		if (io_wait(s, nonblock, seq, deadline) < 0) {
+			rc = -errno;
 			break;
 		}
 	}
@@ -101,7 +119,7 @@ static ssize_t tcp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 	bool nonblock = s->nonblock || (flags & MSG_DONTWAIT);
 	int64_t deadline = deadline_us(s->sndtimeo_us);
 	size_t total = iov_total(iov, iovcnt), sent = 0, off = 0;
-	int i = 0, rc = 0, r;
+	int i = 0, rc = 0;
 	uint32_t seq;
 
 	if (total == 0)
@@ -141,20 +159,8 @@ static ssize_t tcp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 				raise(SIGPIPE);
 			return pl_errno(rc);
 		}
-		if (nonblock) {
-			if (sent)
-				return (ssize_t)sent;
-			errno = EAGAIN;
-			return -1;
-		}
-		r = pl_block_io(s, NULL, seq, deadline);
-		if (r <= 0) {
-			if (sent)
-				return (ssize_t)sent;
-			if (r == 0)
-				errno = EAGAIN;
-			return -1;
-		}
+		if (io_wait(s, nonblock, seq, deadline) < 0)
+			return sent ? (ssize_t)sent : -1;
 	}
 }
 
@@ -181,7 +187,7 @@ static ssize_t udp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 	uint8_t *scatter = NULL, *buf = iovcnt ? iov[0].iov_base : NULL;
 	struct ftcp_sockaddr fa;
 	uint32_t oflags = 0, full = 0, seq;
-	int rc, r;
+	int rc;
 
 	if (len > UDP_MAX)
 		len = UDP_MAX;
@@ -199,11 +205,10 @@ static ssize_t udp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 		rc = ftcp_recvfrom(pl.stack, s->h, buf, (uint32_t)len,
 		                   (flags & MSG_PEEK) ? FTCP_MSG_PEEK : 0, &fa, &oflags, &full);
 		pl_unlock();
-		if (rc != -FTCP_EAGAIN || nonblock)
+		if (rc != -FTCP_EAGAIN)
 			break;
-		r = pl_block_io(s, NULL, seq, deadline);
-		if (r <= 0) {
-			rc = r == 0 ? -EAGAIN : -errno;
+		if (io_wait(s, nonblock, seq, deadline) < 0) {
+			rc = -errno;
 			break;
 		}
 	}
@@ -234,7 +239,7 @@ static ssize_t tcp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 	bool waitall = (flags & MSG_WAITALL) && !peek && !nonblock;
 	int64_t deadline = deadline_us(s->rcvtimeo_us);
 	size_t total = iov_total(iov, iovcnt), got = 0, off = 0;
-	int i = 0, rc = 0, r;
+	int i = 0, rc = 0;
 	bool eof = false;
 	uint32_t seq;
 
@@ -278,18 +283,8 @@ static ssize_t tcp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 				return (ssize_t)got;
 			return pl_errno(rc);
 		}
-		if (nonblock) {
-			errno = EAGAIN;
-			return -1;
-		}
-		r = pl_block_io(s, NULL, seq, deadline);
-		if (r <= 0) {
-			if (got)
-				return (ssize_t)got;
-			if (r == 0)
-				errno = EAGAIN;
-			return -1;
-		}
+		if (io_wait(s, nonblock, seq, deadline) < 0)
+			return got ? (ssize_t)got : -1;
 	}
 }
 

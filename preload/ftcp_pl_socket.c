@@ -188,13 +188,7 @@ PL_EXPORT int socket(int domain, int type, int proto)
 		return fd;
 	}
 	pl_lock();
-	if (pl_file_get(fd)) { /* closed behind our back (e.g. close_range) */
-		struct pl_file *stale = pl_fd_clear(fd);
-		if (stale && stale->kind == PL_KIND_SOCK)
-			pl_sock_release((struct pl_sock *)stale);
-		else if (stale)
-			pl_epoll_release(stale);
-	}
+	pl_fd_drop(fd); /* a stale entry: closed behind our back (e.g. close_range) */
 	s = pl_sock_alloc();
 	if (!s) {
 		pl_unlock();
@@ -257,17 +251,10 @@ void pl_sock_release(struct pl_sock *s)
 
 PL_EXPORT int close(int fd)
 {
-	struct pl_file *f;
-
 	pl_libc_init();
-	f = pl_running() ? pl_file_get(fd) : NULL;
-	if (f) {
+	if (pl_running() && pl_file_get(fd)) {
 		pl_lock();
-		f = pl_fd_clear(fd);
-		if (f && f->kind == PL_KIND_SOCK)
-			pl_sock_release((struct pl_sock *)f);
-		else if (f)
-			pl_epoll_release(f);
+		pl_fd_drop(fd);
 		pl_unlock();
 	}
 	return pl_real.close(fd);
@@ -582,20 +569,19 @@ PL_EXPORT int shutdown(int fd, int how)
 	return rc < 0 ? pl_errno(rc) : 0;
 }
 
-PL_EXPORT int getsockname(int fd, struct sockaddr *a, socklen_t *len)
+/* getsockname and getpeername: the stack's answer in the program's family. */
+static int sock_name(struct pl_sock *s, struct sockaddr *a, socklen_t *len,
+                     int (*get)(const struct ftcp_stack *, ftcp_sock_t, struct ftcp_sockaddr *))
 {
-	struct pl_sock *s = pl_sock_of(fd);
 	struct ftcp_sockaddr fa;
 	int rc;
 
-	if (!s)
-		return pl_real.getsockname(fd, a, len);
 	if (!len) {
 		errno = EFAULT;
 		return -1;
 	}
 	pl_lock();
-	rc = ftcp_getsockname(pl.stack, s->h, &fa);
+	rc = get(pl.stack, s->h, &fa);
 	pl_unlock();
 	if (rc < 0)
 		return pl_errno(rc);
@@ -603,25 +589,18 @@ PL_EXPORT int getsockname(int fd, struct sockaddr *a, socklen_t *len)
 	return 0;
 }
 
+PL_EXPORT int getsockname(int fd, struct sockaddr *a, socklen_t *len)
+{
+	struct pl_sock *s = pl_sock_of(fd);
+
+	return s ? sock_name(s, a, len, ftcp_getsockname) : pl_real.getsockname(fd, a, len);
+}
+
 PL_EXPORT int getpeername(int fd, struct sockaddr *a, socklen_t *len)
 {
 	struct pl_sock *s = pl_sock_of(fd);
-	struct ftcp_sockaddr fa;
-	int rc;
 
-	if (!s)
-		return pl_real.getpeername(fd, a, len);
-	if (!len) {
-		errno = EFAULT;
-		return -1;
-	}
-	pl_lock();
-	rc = ftcp_getpeername(pl.stack, s->h, &fa);
-	pl_unlock();
-	if (rc < 0)
-		return pl_errno(rc);
-	pl_addr_out(s->domain, &fa, a, len);
-	return 0;
+	return s ? sock_name(s, a, len, ftcp_getpeername) : pl_real.getpeername(fd, a, len);
 }
 
 /* ---- descriptors ---- */
@@ -629,15 +608,11 @@ PL_EXPORT int getpeername(int fd, struct sockaddr *a, socklen_t *len)
 /* newfd now names what oldfd names (after the kernel's dup). */
 static void dup_track(int oldfd, int newfd)
 {
-	struct pl_file *f = pl_file_get(oldfd), *gone;
+	struct pl_file *f = pl_file_get(oldfd);
 
 	if (newfd < 0 || newfd >= pl.max_fds)
 		return;
-	gone = pl_fd_clear(newfd);
-	if (gone && gone->kind == PL_KIND_SOCK)
-		pl_sock_release((struct pl_sock *)gone);
-	else if (gone)
-		pl_epoll_release(gone);
+	pl_fd_drop(newfd);
 	if (f)
 		pl_fd_set(newfd, f);
 }
