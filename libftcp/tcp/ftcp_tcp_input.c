@@ -78,8 +78,10 @@ static void set_mss(struct ftcp_stack *s, struct ftcp_tcb *t)
 {
 	uint32_t mss = FTCP_MIN((uint32_t)t->peer_mss, s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN);
 
+	/* A peer may announce an MSS below the option's own size: clamp
+	 * before subtracting, never wrap. */
 	if (t->tf & FTCP_TF_TS_OK)
-		mss -= 12;
+		mss = mss > 12 ? mss - 12 : 0;
 	if (t->mss && t->mss < mss)
 		mss = t->mss; /* FTCP_SO_MAXSEG set before the connection */
 	t->mss = (uint16_t)FTCP_MAX(mss, 64u);

@@ -231,6 +231,21 @@ static void test_peer_mss_536_without_timestamps_gives_536_byte_segments(void)
 	tf_free(&f);
 }
 
+/* An MSS option smaller than the timestamp option must not wrap the send
+ * MSS around to 64 KiB: it is floored at 64 bytes. */
+static void test_tiny_peer_mss_with_timestamps_is_floored(void)
+{
+	static const struct tf_opts o = {3, true, 7, true, true, 65535};
+	struct tf f;
+
+	tf_init(&f, cfg);
+	tf_passive_open(&f, &o);
+	ASSERT_EQ_U64(tf_info(&f).snd_mss, 64);
+	app_send(&f, 0, 100);
+	expect_data(&f, TCP_A, 1, 1, 64, 1000);
+	tf_free(&f);
+}
+
 static void test_missing_mss_option_means_536(void)
 {
 	static const struct tf_opts o = {0, false, 0, false, false, 65535};
@@ -2191,6 +2206,7 @@ void register_tcp_flow_tests(void)
 	           FTCP_CASE(test_without_timestamps_segments_carry_the_full_peer_mss),
 	           FTCP_CASE(test_peer_mss_536_is_honoured),
 	           FTCP_CASE(test_peer_mss_536_without_timestamps_gives_536_byte_segments),
+	           FTCP_CASE(test_tiny_peer_mss_with_timestamps_is_floored),
 	           FTCP_CASE(test_missing_mss_option_means_536),
 	           FTCP_CASE(test_maxseg_caps_the_segment_size),
 	           FTCP_CASE(test_maxseg_above_the_peer_mss_changes_nothing),
