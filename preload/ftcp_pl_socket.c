@@ -229,8 +229,10 @@ static void to_kernel(int fd, struct pl_sock *s)
 	for (i = 0; i < pl.max_fds; i++)
 		if (atomic_load_explicit(&pl.fds[i], memory_order_relaxed) == &s->f)
 			pl_fd_clear(i);
+	/* Its epoll registrations go to the kernel with it (the kernel fd
+	 * was never in the kernel sets while the stack had it). */
 	if (s->epitems)
-		pl_log(PL_WARN, "fd %d moved to the kernel while in an epoll set: re-add it", fd);
+		pl_epoll_sock_to_kernel(s);
 	fl = pl_real.fcntl(fd, F_GETFL);
 	if (fl >= 0 && !s->nonblock)
 		pl_real.fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

@@ -503,6 +503,58 @@ static void test_epoll_two_sets(void)
 	quiesce();
 }
 
+/* A socket put in epoll sets before it connects to loopback moves to the
+ * kernel at connect(); its registrations (data, events) must move with it. */
+static void test_epoll_moves_to_kernel(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct epoll_event ev[8];
+	int l, c, srv = -1, ep2, n;
+
+	quiesce();
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ep2 = epoll_create1(EPOLL_CLOEXEC);
+	if (l < 0 || c < 0 || ep2 < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(l, 4) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0) {
+		check(false, "epoll to kernel: loopback listener (%s)", strerror(errno));
+		goto out;
+	}
+	check(ctl(ep, EPOLL_CTL_ADD, c, EPOLLIN | EPOLLOUT, 21) == 0 &&
+	          ctl(ep2, EPOLL_CTL_ADD, c, EPOLLIN, 22) == 0,
+	      "epoll to kernel: an unconnected socket in two sets");
+	n = connect(c, (struct sockaddr *)&a, sizeof(a));
+	check(n == 0 || errno == EINPROGRESS, "epoll to kernel: connect to loopback (%s)",
+	      n == 0 ? "done" : strerror(errno));
+	n = ewait(ep, ev, 8, 2000);
+	check(only(ev, n, 21, EPOLLOUT), "epoll to kernel: first set reports it writable (%s)",
+	      evs_str(ev, n));
+	n = ewait(ep2, ev, 8, 0);
+	check(n == 0, "epoll to kernel: second set quiet before data (%s)", evs_str(ev, n));
+	srv = accept(l, NULL, NULL);
+	check(srv >= 0 && write(srv, "k", 1) == 1, "epoll to kernel: accepted and sent");
+	n = ewait(ep2, ev, 8, 2000);
+	check(only(ev, n, 22, EPOLLIN), "epoll to kernel: second set reports it readable (%s)",
+	      evs_str(ev, n));
+	check(ctl(ep, EPOLL_CTL_DEL, c, 0, 0) == 0 && ctl(ep2, EPOLL_CTL_MOD, c, EPOLLOUT, 23) == 0,
+	      "epoll to kernel: DEL and MOD go to the kernel registration");
+	n = ewait(ep2, ev, 8, 1000);
+	check(only(ev, n, 23, EPOLLOUT), "epoll to kernel: the MOD took (%s)", evs_str(ev, n));
+	n = ewait(ep, ev, 8, 0);
+	check(n == 0, "epoll to kernel: first set no longer has it (%s)", evs_str(ev, n));
+out:
+	if (srv >= 0)
+		close(srv);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	if (ep2 >= 0)
+		close(ep2);
+	quiesce();
+}
+
 struct waiter {
 	int e, n;
 	double dt;
@@ -1119,6 +1171,7 @@ int main(int argc, char **argv)
 	test_epoll_et_oneshot();
 	test_epoll_ctl();
 	test_epoll_two_sets();
+	test_epoll_moves_to_kernel();
 	test_epoll_close_while_waiting();
 	test_epoll_nested();
 	test_poll();
