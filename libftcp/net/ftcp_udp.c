@@ -141,10 +141,8 @@ int ftcp_sendto(struct ftcp_stack *s, ftcp_sock_t h, const void *buf, uint32_t l
 
 	rc = ftcp_ip_begin(s, dst, FTCP_IP_PROTO_UDP, FTCP_UDP_HLEN + len, &tx);
 	if (rc < 0) {
-		if (rc == -FTCP_EAGAIN && !(so->flags & FTCP_SOCK_TX_BLOCKED)) {
-			so->flags |= FTCP_SOCK_TX_BLOCKED;
-			s->tx_blocked++;
-		}
+		if (rc == -FTCP_EAGAIN)
+			ftcp_sock_tx_wait(s, so);
 		return rc;
 	}
 	if (len)
@@ -158,6 +156,9 @@ int ftcp_sendto(struct ftcp_stack *s, ftcp_sock_t h, const void *buf, uint32_t l
 		flags |= FTCP_TX_UDP_CKSUM;
 	ftcp_ip_finish(s, &tx, flags);
 	s->ctr.udp_tx++;
+	/* The readiness view now says unwritable: owe the sender an event. */
+	if (!ftcp_sock_udp_writable(s))
+		ftcp_sock_tx_wait(s, so);
 	return (int)len;
 }
 

@@ -140,11 +140,29 @@ int ftcp_sock_deliver_events(struct ftcp_stack *s)
 	return delivered;
 }
 
-/* The TX fifo drained: sockets that got EAGAIN may send again. */
+bool ftcp_sock_udp_writable(const struct ftcp_stack *s)
+{
+	return s->txq.size - ftcp_fifo_used(&s->txq) >=
+	       ftcp_fifo_record_size(ftcp_config_max_frame(&s->cfg)) * 2;
+}
+
+void ftcp_sock_tx_wait(struct ftcp_stack *s, struct ftcp_socket *so)
+{
+	if (!(so->flags & FTCP_SOCK_TX_BLOCKED)) {
+		so->flags |= FTCP_SOCK_TX_BLOCKED;
+		s->tx_blocked++;
+	}
+}
+
+/* The TX fifo drained: sockets waiting for room may send again. Only once
+ * the readiness view agrees, or a woken waiter would find the socket still
+ * unwritable with no event left to come. */
 void ftcp_sock_tx_space(struct ftcp_stack *s)
 {
 	int32_t i;
 
+	if (!ftcp_sock_udp_writable(s))
+		return;
 	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0 && s->tx_blocked;
 	     i = ftcp_pool_next(&s->sock_pool, i)) {
 		struct ftcp_socket *so = ftcp_sock_at(s, i);
@@ -332,9 +350,7 @@ int ftcp_sock_readiness(const struct ftcp_stack *s, ftcp_sock_t h)
 		return tcp_readiness(so);
 	if (!ftcp_fifo_empty(&so->rxq))
 		ev |= FTCP_EV_READABLE;
-	/* Writable while a maximum-size datagram fits the TX fifo. */
-	if (s->txq.size - ftcp_fifo_used(&s->txq) >=
-	    ftcp_fifo_record_size(ftcp_config_max_frame(&s->cfg)) * 2)
+	if (ftcp_sock_udp_writable(s))
 		ev |= FTCP_EV_WRITABLE;
 	if (so->err)
 		ev |= FTCP_EV_ERROR;

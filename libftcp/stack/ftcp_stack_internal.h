@@ -243,6 +243,12 @@ ftcp_sock_t ftcp_sock_handle(const struct ftcp_stack *s, int32_t idx);
 void ftcp_sock_event(struct ftcp_stack *s, int32_t idx, uint32_t ev);
 int ftcp_sock_deliver_events(struct ftcp_stack *s);
 void ftcp_sock_tx_space(struct ftcp_stack *s);
+/* A UDP socket may send: a maximum-size datagram fits the TX fifo twice
+ * (the WRITABLE level the readiness view reports). */
+bool ftcp_sock_udp_writable(const struct ftcp_stack *s);
+/* A UDP send left the fifo below that level, or met it full: report
+ * WRITABLE when it is back, so a waiter on the readiness view wakes. */
+void ftcp_sock_tx_wait(struct ftcp_stack *s, struct ftcp_socket *so);
 
 void ftcp_demux_port_insert(struct ftcp_stack *s, int32_t idx);
 void ftcp_demux_port_remove(struct ftcp_stack *s, int32_t idx);

@@ -263,6 +263,12 @@ int ftcp_send(struct ftcp_stack *s, ftcp_sock_t h, const void *buf, uint32_t len
 		return -FTCP_EAGAIN;
 	}
 	ftcp_queue_write(&t->txq, buf, n);
+	/* Short of the WRITABLE level now (a partial send, or a full one that
+	 * left little room): owe the writer an event, as Linux sets
+	 * SOCK_NOSPACE, or a poller that saw the socket unwritable sleeps for
+	 * ever. */
+	if (!ftcp_tcp_writable(t))
+		t->tf |= FTCP_TF_WANT_WRITE;
 	ftcp_tcp_schedule(s, idx);
 	return (int)n;
 }
@@ -625,6 +631,8 @@ int ftcp_setsockopt(struct ftcp_stack *s, ftcp_sock_t h, int opt, int value)
 			t->rcvbuf = FTCP_MIN(t->rcvbuf, t->rxq.size);
 			t->sndbuf = FTCP_MIN(t->sndbuf, t->txq.size);
 		}
+		if (!ftcp_tcp_writable(t)) /* a smaller send buffer, now full */
+			t->tf |= FTCP_TF_WANT_WRITE;
 		return 0;
 	case FTCP_SO_MAXSEG:
 		if (value < 88 || value > 65535)

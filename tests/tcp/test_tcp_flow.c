@@ -2012,6 +2012,27 @@ static void test_send_takes_what_fits_then_eagain_then_writable(void)
 	tf_free(&f);
 }
 
+/* A send that takes everything but leaves less than a quarter free turns
+ * the readiness view unwritable without any EAGAIN: the ACK that frees
+ * room must still report WRITABLE, or a poller sleeps for ever. */
+static void test_send_that_fills_past_the_writable_level_reports_writable(void)
+{
+	struct tf f;
+
+	tf_init(&f, tx4k);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	ASSERT_EQ_I64(ftcp_send(f.s, f.sock, pattern(0, 3500), 3500), 3500);
+	CU_ASSERT(!(ftcp_sock_readiness(f.s, f.sock) & FTCP_EV_WRITABLE));
+	expect_data(&f, TCP_A, 1, 1, MSS_TS, 1000);
+	expect_data(&f, TCP_A, 1 + MSS_TS, 1, MSS_TS, 0);
+	f.events = 0;
+	peer_ack(&f, 1 + 2 * MSS_TS);
+	expect_data(&f, TCP_A | TCP_P, 1 + 2 * MSS_TS, 1, 3500 - 2 * MSS_TS, 1000);
+	CU_ASSERT(f.events & FTCP_EV_WRITABLE);
+	CU_ASSERT(ftcp_sock_readiness(f.s, f.sock) & FTCP_EV_WRITABLE);
+	tf_free(&f);
+}
+
 static void test_sndbuf_limits_what_send_queues(void)
 {
 	struct tf f;
@@ -2293,6 +2314,7 @@ void register_tcp_flow_tests(void)
 	           FTCP_CASE(test_keepalive_option_ranges_are_checked),
 	           /* queues */
 	           FTCP_CASE(test_send_takes_what_fits_then_eagain_then_writable),
+	           FTCP_CASE(test_send_that_fills_past_the_writable_level_reports_writable),
 	           FTCP_CASE(test_sndbuf_limits_what_send_queues),
 	           FTCP_CASE(test_writable_waits_for_a_quarter_of_sndbuf_free),
 	           FTCP_CASE(test_send_queue_shrinks_as_data_is_acked),
