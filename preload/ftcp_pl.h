@@ -117,6 +117,7 @@ struct pl_config {
 	uint32_t tx_buffer_size; /* FTCP_TXBUF */
 	uint32_t mbufs;          /* FTCP_MBUFS */
 	uint32_t mtu;            /* FTCP_MTU */
+	uint32_t link_wait_ms;   /* FTCP_LINK_WAIT_MS: wait for link up at start */
 	enum pl_on_fail on_fail; /* FTCP_ON_FAIL=error|kernel */
 	int log_level;           /* FTCP_LOG: 0 errors .. 3 debug */
 	char congestion[16];     /* FTCP_CC */
@@ -321,8 +322,8 @@ void pl_epoll_sock_to_kernel(struct pl_sock *s);
 /* Install the clean-exit handlers (the stack just started). */
 void pl_signal_started(void);
 /* A fatal signal at its default action: reset connections, release the
- * port, die of sig. */
-void pl_terminate(int sig);
+ * port (the caller then dies of the signal). */
+void pl_terminate(void);
 
 /* ---- state dump for ftcp-stat (ftcp_pl_dump.c) ---- */
 

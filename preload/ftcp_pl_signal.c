@@ -33,7 +33,18 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 
 static void on_fatal(int sig)
 {
-	pl_terminate(sig);
+	struct sigaction dfl;
+
+	pl_terminate();
+	/* Die of the signal as the program would have. Through the real
+	 * sigaction: ours would put this handler back while the flag stands,
+	 * and the re-raised signal would land here again, for ever. */
+	atomic_store(&terminating[sig], false);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	pl_real.sigaction(sig, &dfl, NULL);
+	raise(sig); /* pending until this handler returns and unblocks it */
 }
 
 static bool interceptable(int sig)

@@ -150,12 +150,20 @@ static int do_start(void)
 	dc.port = pl.cfg.port[0] ? pl.cfg.port : NULL;
 	dc.mbufs = pl.cfg.mbufs;
 	dc.mtu = pl.cfg.mtu;
+	/* As with a kernel interface, sockets work on a port whose link is
+	 * down; traffic flows once it comes up. */
+	dc.link_wait_ms = pl.cfg.link_wait_ms;
+	dc.link_down_ok = true;
 	if (ftcp_dpdk_port_start(&pl.port, &dc, err, sizeof(err)) < 0) {
 		char m[700];
 		snprintf(m, sizeof(m), "FTCP_PORT/FTCP_MBUFS/FTCP_MTU: %s", err);
 		ftcp_dpdk_eal_cleanup();
 		return start_failed(m);
 	}
+	if (!ftcp_dpdk_link_up(pl.port))
+		pl_log(pl.cfg.link_wait_ms ? PL_WARN : PL_INFO,
+		       "%s: link down after %u ms (FTCP_LINK_WAIT_MS); starting anyway, traffic "
+		       "flows once it comes up", ftcp_dpdk_driver(pl.port), pl.cfg.link_wait_ms);
 
 	ftcp_config_defaults(&sc);
 	sc.ip_addr = pl.cfg.ip;
@@ -248,10 +256,10 @@ bool pl_ensure_started(int *err)
 	return false;
 }
 
-/* Called by the signal trampoline when a fatal signal with the default
- * action arrives: reset the connections so peers hear of it, release the
- * port, then die of the signal as the program would have. */
-void pl_terminate(int sig)
+/* Called by the clean-exit handler when a fatal signal with the default
+ * action arrives: reset the connections so peers hear of it and release
+ * the port (the handler then dies of the signal). */
+void pl_terminate(void)
 {
 	int i;
 
@@ -271,8 +279,6 @@ void pl_terminate(int sig)
 			ftcp_dpdk_port_stop(pl.port);
 		}
 	}
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 __attribute__((constructor)) static void pl_load(void)

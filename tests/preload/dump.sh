@@ -75,7 +75,8 @@ CORE=inline
 cat >"$WORK/server.py" <<EOF
 import signal, socket, sys
 signal.alarm(60)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+if len(sys.argv) < 2 or sys.argv[1] != "default-sigterm":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("0.0.0.0", $((PORT + 1))))
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -238,6 +239,40 @@ fi
 kill -KILL "$SRV_PID" 2>/dev/null
 wait "$SRV_PID" 2>/dev/null
 SRV_PID=
+
+# 8. SIGTERM at its default action, a kernel client connected: the program
+# dies of the signal (not hangs), and the client hears a reset.
+: >"$WORK/server3.log"
+: >"$WORK/client.out"
+ip netns exec "$NS" "$RUN" --eal "$EAL" --ip "$STACK_IP/24" --core "$CORE" --dump-dir "$DUMP_DIR" \
+	-- "$PY" "$WORK/server.py" default-sigterm >"$WORK/server3.log" 2>&1 &
+SRV_PID=$!
+if wait_for 150 grep -q "^listening" "$WORK/server3.log"; then
+	in_ns timeout 60 ncat "$STACK_IP" "$PORT" </dev/zero >"$WORK/client.out" 2>&1 &
+	CLI_PID=$!
+	if wait_for 100 grep -q "^hi" "$WORK/client.out"; then
+		kill -TERM "$SRV_PID"
+		t0=$(date +%s%N)
+		wait_for 50 sh -c "! kill -0 $SRV_PID 2>/dev/null"
+		wait "$SRV_PID" 2>/dev/null
+		st=$?
+		dt=$((($(date +%s%N) - t0) / 1000000))
+		wait_for 50 sh -c "! kill -0 $CLI_PID 2>/dev/null"
+		if [ "$st" = 143 ] && ! kill -0 "$CLI_PID" 2>/dev/null; then
+			ok "default SIGTERM: died of the signal in $dt ms, the client saw: $(tail -1 "$WORK/client.out" | cut -c1-50)"
+		else
+			bad "default SIGTERM: exit status $st after $dt ms, client $(kill -0 "$CLI_PID" 2>/dev/null && echo still connected || echo gone)"
+		fi
+	else
+		bad "default SIGTERM: the client did not connect"
+	fi
+else
+	bad "default SIGTERM: the server did not start"
+fi
+kill -KILL "$SRV_PID" "$CLI_PID" 2>/dev/null
+wait "$SRV_PID" "$CLI_PID" 2>/dev/null
+SRV_PID=
+CLI_PID=
 
 echo "preload dump: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
