@@ -491,7 +491,7 @@ int ftcp_dpdk_port_start(struct ftcp_dpdk_port **out, const struct ftcp_dpdk_con
 		rte_delay_ms(10);
 		waited += 10;
 	} while (waited < c->link_wait_ms);
-	if (!link.link_status) {
+	if (!link.link_status && !c->link_down_ok) {
 		set_err(err, errlen, "link_wait_ms: the link stayed down for %u ms", c->link_wait_ms);
 		rte_eth_dev_stop(p->port_id);
 		goto fail_pools;
@@ -547,6 +547,14 @@ const char *ftcp_dpdk_offloads(const struct ftcp_dpdk_port *p)
 bool ftcp_dpdk_zero_copy(const struct ftcp_dpdk_port *p)
 {
 	return p->multiseg;
+}
+
+bool ftcp_dpdk_link_up(const struct ftcp_dpdk_port *p)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	return rte_eth_link_get_nowait(p->port_id, &link) == 0 && link.link_status;
 }
 
 void ftcp_dpdk_stats(const struct ftcp_dpdk_port *p, struct ftcp_dpdk_stats *out)

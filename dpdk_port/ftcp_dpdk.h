@@ -34,6 +34,9 @@ struct ftcp_dpdk_config {
 	uint16_t rx_desc, tx_desc;
 	uint32_t mtu;            /* IP MTU to set on the port */
 	uint32_t link_wait_ms;   /* how long to wait for link up */
+	bool link_down_ok;       /* still down after that: start anyway (the
+	                          * link may come later, e.g. a memif server
+	                          * waiting for its client) instead of failing */
 	bool no_offload;         /* use no offload (checksums, TSO) even if offered */
 	bool no_multiseg;        /* copy payloads even if chains are offered */
 };
@@ -60,6 +63,8 @@ struct ftcp_device *ftcp_dpdk_device(struct ftcp_dpdk_port *p);
 uint16_t ftcp_dpdk_port_id(const struct ftcp_dpdk_port *p);
 const char *ftcp_dpdk_driver(const struct ftcp_dpdk_port *p);
 bool ftcp_dpdk_zero_copy(const struct ftcp_dpdk_port *p);
+/* Whether the link is up now (never blocks). */
+bool ftcp_dpdk_link_up(const struct ftcp_dpdk_port *p);
 /* The offloads in use and those offered but unused, as text. */
 const char *ftcp_dpdk_offloads(const struct ftcp_dpdk_port *p);
 

@@ -123,6 +123,7 @@ if [ -x build/tools/ftcp-echo ]; then
   run_counted "preload dump" tests/preload/dump.sh
   run_counted "preload programs af_xdp" tests/preload/programs.sh all
   run_counted "preload iperf3 tap" env DEV=tap tests/preload/programs.sh iperf3
+  run_counted "preload stack_to_stack memif" tests/preload/stack_to_stack.sh
 else
   steps_failed+=("interop: ftcp-echo not built (libdpdk missing?)")
 fi
