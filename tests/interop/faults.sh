@@ -108,17 +108,17 @@ NFT
 
 setup_failed() { echo "  FAIL  $1: set-up failed"; failed=$((failed + 1)); }
 
-if nft_drop 10; then run "drop 1% each way (nftables)" 16 60; else setup_failed "drop 1%"; fi
-if nft_drop 50; then run "drop 5% each way (nftables)" 4 90; else setup_failed "drop 5%"; fi
+if nft_drop 10; then run "drop 1% each way (nftables)" 64 120; else setup_failed "drop 1%"; fi
+if nft_drop 50; then run "drop 5% each way (nftables)" 8 120; else setup_failed "drop 5%"; fi
 if nft_drop 100; then run "drop 10% each way (nftables)" 2 120; else setup_failed "drop 10%"; fi
 in_ns nft flush ruleset
 if new_link && in_ns tc qdisc add dev vb root tbf rate 100mbit burst 32kb latency 20ms; then
-	run "tbf 100 Mbit/s on the kernel's end" 16 60
+	run "tbf 100 Mbit/s on the kernel's end" 64 60
 else
 	setup_failed "tbf"
 fi
 if new_link; then
-	run "libftcp injector: reorder 2%, dup 1%, corrupt 0.5%, delay 100 us" 16 60 \
+	run "libftcp injector: reorder 2%, dup 1%, corrupt 0.5%, delay 100 us" 64 90 \
 		--faults reorder=0.02,dup=0.01,corrupt=0.005,delay_us=100,seed=7
 else
 	setup_failed "injector"
