@@ -50,14 +50,16 @@ static int set_locked(struct pl_sock *s, int level, int opt, const void *v, sock
 				return rc;
 			s->reuseaddr = x != 0;
 			if (s->type == SOCK_DGRAM)
-				ftcp_udp_set_reuseaddr(pl.stack, s->h, s->reuseaddr || s->reuseport);
+				ftcp_udp_set_reuseaddr(pl.stack, s->h, s->reuseaddr);
 			return 0;
 		case SO_REUSEPORT:
 			if ((rc = int_arg(v, len, &x)) < 0)
 				return rc;
 			s->reuseport = x != 0;
-			if (s->type == SOCK_DGRAM)
-				ftcp_udp_set_reuseaddr(pl.stack, s->h, s->reuseaddr || s->reuseport);
+			/* Linux takes it after bind too (for later binds): the
+			 * stack's group is fixed at bind, so only the flag moves. */
+			if (!s->bound)
+				ftcp_set_reuseport(pl.stack, s->h, s->reuseport);
 			return 0;
 		case SO_KEEPALIVE:
 			if ((rc = int_arg(v, len, &x)) < 0)

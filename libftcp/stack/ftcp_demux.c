@@ -102,10 +102,42 @@ int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32
 	return FTCP_NONE;
 }
 
+/* A member of pick's SO_REUSEPORT group (same port and local address; for
+ * TCP, listening like it) may take this new flow. */
+static bool same_group(const struct ftcp_socket *so, const struct ftcp_socket *pick)
+{
+	return so->proto == pick->proto && so->lport == pick->lport && so->laddr == pick->laddr &&
+	       (so->flags & (FTCP_SOCK_REUSEPORT | FTCP_SOCK_CONNECTED)) == FTCP_SOCK_REUSEPORT &&
+	       (so->proto != FTCP_IP_PROTO_TCP || so->tcb.state == pick->tcb.state);
+}
+
+/* Spread new flows over pick's group by a keyed hash of the peer, so every
+ * segment of one handshake (a cookie's ACK included) finds the same member
+ * while the group stays the same. */
+static int32_t reuseport_pick(const struct ftcp_stack *s, int32_t pick, uint32_t raddr,
+                              uint16_t rport)
+{
+	const struct ftcp_socket *p = ftcp_sock_at(s, pick);
+	uint32_t n = 0, k;
+	int32_t i;
+
+	for (i = s->port_buckets[port_hash(s, p->proto, p->lport)]; i != FTCP_NONE;
+	     i = ftcp_sock_at(s, i)->port_next)
+		n += same_group(ftcp_sock_at(s, i), p);
+	if (n < 2)
+		return pick;
+	k = ftcp_hash3(s->cfg.secret ^ 0x5e9f0a7cu, ((uint64_t)raddr << 16) | rport, p->lport) % n;
+	for (i = s->port_buckets[port_hash(s, p->proto, p->lport)]; i != FTCP_NONE;
+	     i = ftcp_sock_at(s, i)->port_next)
+		if (same_group(ftcp_sock_at(s, i), p) && k-- == 0)
+			return i;
+	return pick;
+}
+
 int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                           uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	int32_t i = ftcp_demux_conn_lookup(s, proto, laddr, lport, raddr, rport), wild = FTCP_NONE;
+	int32_t i = ftcp_demux_conn_lookup(s, proto, laddr, lport, raddr, rport), pick = FTCP_NONE;
 
 	if (i != FTCP_NONE)
 		return i;
@@ -113,28 +145,34 @@ int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t la
 		const struct ftcp_socket *so = ftcp_sock_at(s, i);
 		if (so->proto == proto && so->lport == lport && !(so->flags & FTCP_SOCK_CONNECTED)) {
 			/* A socket bound to our address only takes unicast; the
-			 * wildcard also takes broadcasts. */
-			if (so->laddr == laddr)
-				return i;
-			if (so->laddr == 0)
-				wild = i;
+			 * wildcard also takes broadcasts. A TCP listener goes
+			 * before a socket that is only bound. */
+			bool better = pick == FTCP_NONE ||
+			              (so->laddr == laddr && ftcp_sock_at(s, pick)->laddr != laddr) ||
+			              (so->laddr == ftcp_sock_at(s, pick)->laddr && proto == FTCP_IP_PROTO_TCP &&
+			               so->tcb.state == FTCP_TCP_LISTEN &&
+			               ftcp_sock_at(s, pick)->tcb.state != FTCP_TCP_LISTEN);
+			if ((so->laddr == laddr || so->laddr == 0) && better)
+				pick = i;
 		}
 		i = so->port_next;
 	}
-	return wild;
+	if (pick != FTCP_NONE && (ftcp_sock_at(s, pick)->flags & FTCP_SOCK_REUSEPORT))
+		pick = reuseport_pick(s, pick, raddr, rport);
+	return pick;
 }
 
 bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
-                            uint16_t lport, bool reuse)
+                            uint16_t lport, uint8_t share)
 {
 	int32_t i;
 
+	share &= FTCP_SOCK_REUSEADDR | FTCP_SOCK_REUSEPORT;
 	for (i = s->port_buckets[port_hash(s, proto, lport)]; i != FTCP_NONE;) {
 		const struct ftcp_socket *so = ftcp_sock_at(s, i);
 		/* With one interface address, wildcard and specific overlap. */
 		if (so->proto == proto && so->lport == lport &&
-		    (so->laddr == laddr || !so->laddr || !laddr) &&
-		    !(reuse && (so->flags & FTCP_SOCK_REUSEADDR)))
+		    (so->laddr == laddr || !so->laddr || !laddr) && !(share & so->flags))
 			return true;
 		i = so->port_next;
 	}
@@ -149,7 +187,7 @@ uint16_t ftcp_demux_ephemeral_port(struct ftcp_stack *s, uint8_t proto, uint32_t
 	/* RFC 6056 3.3.1 (simple random search). */
 	for (i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(s->cfg.ephemeral_lo + (start + i) % n);
-		if (!ftcp_demux_port_in_use(s, proto, laddr, port, false))
+		if (!ftcp_demux_port_in_use(s, proto, laddr, port, 0))
 			return port;
 	}
 	return 0;

@@ -193,8 +193,7 @@ int ftcp_bind(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a
 		port = ftcp_demux_ephemeral_port(s, so->proto, a->addr);
 		if (!port)
 			return -FTCP_EADDRNOTAVAIL;
-	} else if (ftcp_demux_port_in_use(s, so->proto, a->addr, port,
-	                                  (so->flags & FTCP_SOCK_REUSEADDR) != 0)) {
+	} else if (ftcp_demux_port_in_use(s, so->proto, a->addr, port, so->flags)) {
 		return -FTCP_EADDRINUSE;
 	}
 	so->laddr = a->addr;
@@ -325,6 +324,21 @@ int ftcp_udp_set_reuseaddr(struct ftcp_stack *s, ftcp_sock_t h, bool on)
 		so->flags |= FTCP_SOCK_REUSEADDR;
 	else
 		so->flags &= (uint8_t)~FTCP_SOCK_REUSEADDR;
+	return 0;
+}
+
+int ftcp_set_reuseport(struct ftcp_stack *s, ftcp_sock_t h, bool on)
+{
+	struct ftcp_socket *so = ftcp_sock_get(s, h, NULL);
+
+	if (!so)
+		return -FTCP_EBADF;
+	if (so->flags & FTCP_SOCK_BOUND)
+		return -FTCP_EINVAL; /* the group is formed at bind */
+	if (on)
+		so->flags |= FTCP_SOCK_REUSEPORT;
+	else
+		so->flags &= (uint8_t)~FTCP_SOCK_REUSEPORT;
 	return 0;
 }
 

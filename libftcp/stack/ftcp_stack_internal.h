@@ -75,6 +75,8 @@ enum ftcp_sock_flags {
 	FTCP_SOCK_EV_QUEUED = 1u << 4,
 	FTCP_SOCK_TX_BLOCKED = 1u << 5, /* a send got EAGAIN: report WRITABLE */
 	FTCP_SOCK_REUSEADDR = 1u << 6,  /* UDP: may share its port with others that say so */
+	FTCP_SOCK_REUSEPORT = 1u << 7,  /* shares its port with others that say so;
+	                                   new flows are spread over the group */
 };
 
 /* A received datagram in a UDP socket's fifo. */
@@ -255,15 +257,17 @@ void ftcp_demux_port_remove(struct ftcp_stack *s, int32_t idx);
 void ftcp_demux_conn_insert(struct ftcp_stack *s, int32_t idx);
 void ftcp_demux_conn_remove(struct ftcp_stack *s, int32_t idx);
 /* The socket for a received packet: an exact connected match, else a bound
- * socket on the port (exact local address over wildcard). -1 if none. */
+ * socket on the port (exact local address over wildcard; within a
+ * SO_REUSEPORT group, the member a hash of the peer picks). -1 if none. */
 int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                           uint16_t lport, uint32_t raddr, uint16_t rport);
 int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                                uint16_t lport, uint32_t raddr, uint16_t rport);
-/* Is lport taken for a bind to laddr? reuse: sockets marked
- * FTCP_SOCK_REUSEADDR do not count. */
+/* Is lport taken for a bind to laddr? share: the binder's
+ * FTCP_SOCK_REUSEADDR/FTCP_SOCK_REUSEPORT bits; a holder with the same bit
+ * does not count. */
 bool ftcp_demux_port_in_use(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
-                            uint16_t lport, bool reuse);
+                            uint16_t lport, uint8_t share);
 /* A free ephemeral port for proto (RFC 6056 random start), or 0. */
 uint16_t ftcp_demux_ephemeral_port(struct ftcp_stack *s, uint8_t proto, uint32_t laddr);
 

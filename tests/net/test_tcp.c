@@ -244,6 +244,85 @@ static void close_all_and_check_pools(struct pair_test *p)
 	harness_free(&p->h);
 }
 
+/* ---- SO_REUSEPORT ---- */
+
+struct rp_test {
+	struct pair_test p;
+	ftcp_sock_t l[2];
+	unsigned per_listener[2], want;
+};
+
+static bool rp_all_accepted(void *arg)
+{
+	struct rp_test *t = arg;
+	struct ftcp_sockaddr peer;
+	ftcp_sock_t c;
+	unsigned k;
+
+	for (k = 0; k < 2; k++)
+		while (t->l[k] >= 0 && (c = ftcp_accept(t->p.b, t->l[k], NULL, NULL, &peer)) >= 0) {
+			t->per_listener[k]++;
+			ftcp_close(t->p.b, c);
+		}
+	return t->per_listener[0] + t->per_listener[1] >= t->want;
+}
+
+static void rp_connect(struct rp_test *t, unsigned n)
+{
+	struct ftcp_sockaddr to = {B_IP, PORT + 1};
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		ftcp_sock_t c = ftcp_tcp_open(t->p.a, NULL, NULL);
+		CU_ASSERT_FATAL(c >= 0);
+		CU_ASSERT_EQUAL(ftcp_connect(t->p.a, c, &to), -FTCP_EINPROGRESS);
+	}
+	t->want += n;
+	CU_ASSERT(harness_run_fast(&t->p.h, rp_all_accepted, t, 5000000));
+}
+
+/* Listeners that all set SO_REUSEPORT share a port, and new connections
+ * are spread over them; one without it is refused; the option cannot be
+ * set after bind; when one member closes, the rest take every new flow. */
+static void test_tcp_reuseport_spreads_connections_over_listeners(void)
+{
+	static struct rp_test t;
+	struct ftcp_sockaddr any = {0, PORT + 1};
+	ftcp_sock_t lone;
+	unsigned k;
+
+	memset(&t, 0, sizeof(t));
+	setup(&t.p, NULL, NULL, NULL);
+	for (k = 0; k < 2; k++) {
+		t.l[k] = ftcp_tcp_open(t.p.b, NULL, NULL);
+		CU_ASSERT_FATAL(t.l[k] >= 0);
+		CU_ASSERT_EQUAL(ftcp_set_reuseport(t.p.b, t.l[k], true), 0);
+		CU_ASSERT_EQUAL_FATAL(ftcp_bind(t.p.b, t.l[k], &any), 0);
+		CU_ASSERT_EQUAL_FATAL(ftcp_listen(t.p.b, t.l[k], MAX_CONNS), 0);
+	}
+	CU_ASSERT_EQUAL(ftcp_set_reuseport(t.p.b, t.l[0], false), -FTCP_EINVAL);
+	lone = ftcp_tcp_open(t.p.b, NULL, NULL);
+	CU_ASSERT_EQUAL(ftcp_bind(t.p.b, lone, &any), -FTCP_EADDRINUSE);
+	ftcp_close(t.p.b, lone);
+
+	rp_connect(&t, 40);
+	ASSERT_EQ_U64(t.per_listener[0] + t.per_listener[1], 40);
+	/* A keyed hash over 40 peers: an even split is likely, a one-sided
+	 * one has odds of 2 in 2^40. */
+	CU_ASSERT(t.per_listener[0] >= 5 && t.per_listener[1] >= 5);
+
+	CU_ASSERT_EQUAL(ftcp_close(t.p.b, t.l[0]), 0);
+	t.l[0] = -1;
+	t.per_listener[1] = 0;
+	t.per_listener[0] = 0;
+	t.want = 0;
+	rp_connect(&t, 10);
+	ASSERT_EQ_U64(t.per_listener[1], 10);
+	ftcp_close(t.p.b, t.l[1]);
+	ftcp_close(t.p.b, t.p.lsock);
+	harness_free(&t.p.h);
+}
+
 /* ---- tests ---- */
 
 static void test_tcp_handshake_negotiates_options_and_closes_cleanly(void)
@@ -888,6 +967,7 @@ void register_tcp_tests(void)
 	           FTCP_CASE(test_tcp_handshake_negotiates_options_and_closes_cleanly),
 	           FTCP_CASE(test_tcp_bulk_both_directions_clean_link),
 	           FTCP_CASE(test_tcp_many_parallel_connections),
+	           FTCP_CASE(test_tcp_reuseport_spreads_connections_over_listeners),
 	           FTCP_CASE(test_tcp_one_way_one_percent_loss),
 	           FTCP_CASE(test_tcp_one_way_five_percent_loss),
 	           FTCP_CASE(test_tcp_one_way_ten_percent_loss),

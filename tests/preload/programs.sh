@@ -7,7 +7,7 @@
 # exist only inside the namespace. Every step is bounded in time;
 # everything is removed on exit, also on failure or interruption.
 #
-# usage: tests/preload/programs.sh [all|iperf3|redis|nginx|memcached|sockperf]...
+# usage: tests/preload/programs.sh [all|iperf3|redis|nginx|memcached|sockperf|reuseport]...
 # Environment: DEV=af_xdp|tap, FTCP_CORE (default: the poll thread on the
 # last CPU), LIB (libftcp.so to test).
 # Prints "preload programs <dev>: N passed, N failed".
@@ -227,11 +227,68 @@ test_sockperf() {
 	stop_server
 }
 
+# SO_REUSEPORT: two threads, each with its own listener on one port; the
+# kernel's 40 connections are spread over both, and a third listener
+# without the option is refused.
+test_reuseport() {
+	cat >"$WORK/reuseport.py" <<-'PYEOF'
+	import socket, sys, threading
+	port = int(sys.argv[1])
+	def listener(reuse):
+	    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	    if reuse:
+	        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+	    s.bind(("0.0.0.0", port))
+	    s.listen(64)
+	    return s
+	ls = [listener(True), listener(True)]
+	try:
+	    listener(False)
+	    print("third listener bound", flush=True)
+	except OSError as e:
+	    print("third listener refused: %s" % e.strerror, flush=True)
+	counts = [0, 0]
+	def serve(k):
+	    ls[k].settimeout(8)
+	    try:
+	        while sum(counts) < 40:
+	            c, _ = ls[k].accept()
+	            counts[k] += 1
+	            c.sendall(b"%d\n" % k)
+	            c.close()
+	    except OSError:
+	        pass
+	ts = [threading.Thread(target=serve, args=(k,)) for k in (0, 1)]
+	for t in ts: t.start()
+	print("listening", flush=True)
+	for t in ts: t.join()
+	print("counts %d %d" % tuple(counts), flush=True)
+	PYEOF
+	if ! start_server log:listening python3 "$WORK/reuseport.py" 7070; then
+		bad "reuseport server did not start"
+		stop_server
+		return
+	fi
+	local i
+	for i in $(seq 40); do in_ns timeout 2 ncat --recv-only "$STACK_IP" 7070 >/dev/null 2>&1; done
+	for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+	local counts
+	counts=$(grep -o "^counts.*" "$WORK/srv.log")
+	set -- $counts
+	if grep -q "third listener refused: Address already in use" "$WORK/srv.log" &&
+		[ "${2:-0}" -gt 0 ] && [ "${3:-0}" -gt 0 ] && [ $((${2:-0} + ${3:-0})) = 40 ]; then
+		ok "SO_REUSEPORT: 40 connections over two listener threads ($2 + $3), a third listener refused"
+	else
+		bad "SO_REUSEPORT: $(grep -E '^(third|counts)' "$WORK/srv.log" | tr '\n' ' ')"
+	fi
+	stop_server
+}
+
 tests=("$@")
-[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf)
+[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport)
 echo "preload programs $DEV: $LIB"
 for t in "${tests[@]}"; do
-	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
+	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
 	"test_$t"
 done
 echo "preload programs $DEV: $passed passed, $failed failed"

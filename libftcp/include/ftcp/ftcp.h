@@ -194,6 +194,11 @@ int ftcp_close(struct ftcp_stack *s, ftcp_sock_t sock);
  * datagram goes to a connected socket whose peer matches, else to one
  * bound socket. Set before ftcp_bind. */
 int ftcp_udp_set_reuseaddr(struct ftcp_stack *s, ftcp_sock_t sock, bool on);
+/* TCP and UDP (SO_REUSEPORT): sockets that all say so bind the same address
+ * and port; new connections (SYNs to listeners) and datagrams from a peer
+ * not connected to one of them go to the member a keyed hash of the peer's
+ * address and port picks. Set before ftcp_bind (-FTCP_EINVAL after). */
+int ftcp_set_reuseport(struct ftcp_stack *s, ftcp_sock_t sock, bool on);
 
 int ftcp_getsockname(const struct ftcp_stack *s, ftcp_sock_t sock, struct ftcp_sockaddr *a);
 int ftcp_getpeername(const struct ftcp_stack *s, ftcp_sock_t sock, struct ftcp_sockaddr *a);
