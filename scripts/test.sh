@@ -120,6 +120,7 @@ if [ -x build/tools/ftcp-echo ]; then
   run_counted "interop memif" env BULK_MB=64 tests/interop/memif.sh
   # Unmodified programs under libftcp.so against kernel peers.
   run_counted "preload mixed_wait" tests/preload/mixed_wait.sh af_xdp
+  run_counted "preload mixed_wait asan+ubsan" env BUILD=build-san tests/preload/mixed_wait.sh af_xdp
   run_counted "preload dump" tests/preload/dump.sh
   run_counted "preload programs af_xdp" tests/preload/programs.sh all
   run_counted "preload iperf3 tap" env DEV=tap tests/preload/programs.sh iperf3

@@ -17,6 +17,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 LIB=${FTCP_PRELOAD:-$BUILD/preload/libftcp.so}
+# A sanitizer build of libftcp.so needs its runtime first in the list.
+PRELOAD=$LIB
+asan_rt=$(ldd "$LIB" 2>/dev/null | awk '/libasan/ { print $3 }')
+[ -n "$asan_rt" ] && PRELOAD="$asan_rt:$LIB"
 BIN=${MIXED_WAIT:-$BUILD/tests/preload/mixed_wait}
 DEV=${1:-af_xdp}
 NS=ftcp-mw-$$
@@ -92,7 +96,7 @@ for core in "${CORES[@]}"; do
 		name="$mode, FTCP_CORE=$core"
 		log="$WORK/run$run.log"
 		EAL="--no-huge --no-shconf -m 1024 --no-pci -l 0 --log-level=3 --file-prefix=$PREFIX-$run $VDEV"
-		ENVS=(LD_PRELOAD="$LIB" FTCP_EAL="$EAL" FTCP_IP="$STACK_IP/24" FTCP_CORE="$core")
+		ENVS=(LD_PRELOAD="$PRELOAD" LSAN_OPTIONS="suppressions=$top/tests/preload/lsan.supp" UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 FTCP_EAL="$EAL" FTCP_IP="$STACK_IP/24" FTCP_CORE="$core")
 		echo "preload mixed_wait: run $run: $name ($DEV)"
 		if [ "$mode" = connect ]; then
 			ip netns exec "$NS" timeout 60 ncat -l -k "$KERNEL_IP" "$port" -e /bin/cat \
