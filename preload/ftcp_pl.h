@@ -317,6 +317,10 @@ bool pl_epoll_polled(int fd);
  * with the program's events and data, so the program keeps them. */
 void pl_epoll_sock_to_kernel(struct pl_sock *s);
 
+/* The stack's process is about to exec: close connections in order and
+ * release the port (no-op elsewhere: a child, or no stack). */
+void pl_stop_for_exec(void);
+
 /* ---- signals (ftcp_pl_signal.c) ---- */
 
 /* Install the clean-exit handlers (the stack just started). */

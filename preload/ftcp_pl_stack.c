@@ -93,16 +93,29 @@ static void child_after_fork(void)
 	atomic_compare_exchange_strong(&pl.state, &st, PL_CHILD);
 }
 
-static void at_exit(void)
+/* Close every connection in order and release the port: at exit, and
+ * before an exec replaces the image. */
+static void orderly_stop(const char *why)
 {
 	if (getpid() != start_pid || atomic_load(&pl.state) != PL_RUNNING)
 		return;
+	pl_dump_stop();
 	pl_sockets_shutdown_all();
 	atomic_store(&pl.state, PL_STOPPED);
 	ftcp_driver_stop(pl.drv);
 	ftcp_dpdk_port_stop(pl.port);
 	ftcp_dpdk_eal_cleanup();
-	pl_log(PL_INFO, "stopped; port released");
+	pl_log(PL_INFO, "stopped (%s); port released", why);
+}
+
+static void at_exit(void)
+{
+	orderly_stop("exit");
+}
+
+void pl_stop_for_exec(void)
+{
+	orderly_stop("exec");
 }
 
 static int start_failed(const char *msg)

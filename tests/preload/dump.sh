@@ -73,9 +73,10 @@ CORE=inline
 # Accepts one connection, answers "hi", reads until EOF; SIGTERM ends it
 # through a normal exit (atexit handlers run). Bounded by an alarm.
 cat >"$WORK/server.py" <<EOF
-import signal, socket, sys
+import os, signal, socket, sys
 signal.alarm(60)
-if len(sys.argv) < 2 or sys.argv[1] != "default-sigterm":
+mode = sys.argv[1] if len(sys.argv) > 1 else ""
+if mode != "default-sigterm":
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("0.0.0.0", $((PORT + 1))))
@@ -87,6 +88,9 @@ print("listening", flush=True)
 c, a = s.accept()
 print("accepted %s:%d" % a, flush=True)
 c.sendall(b"hi\n")
+if mode == "exec":
+    sys.stdout.flush()
+    os.execv("/bin/sh", ["sh", "-c", "echo exec-ok; sleep 2"])
 while c.recv(4096):
     pass
 print("eof", flush=True)
@@ -269,6 +273,35 @@ if wait_for 150 grep -q "^listening" "$WORK/server3.log"; then
 else
 	bad "default SIGTERM: the server did not start"
 fi
+kill -KILL "$SRV_PID" "$CLI_PID" 2>/dev/null
+wait "$SRV_PID" "$CLI_PID" 2>/dev/null
+SRV_PID=
+CLI_PID=
+
+# 9. exec from the process that runs the stack: its connection closes in
+# order (the client reads "hi" then end of stream, no reset), the new image
+# runs, and the state socket is gone.
+: >"$WORK/server4.log"
+: >"$WORK/client.out"
+ip netns exec "$NS" "$RUN" --eal "$EAL" --ip "$STACK_IP/24" --core "$CORE" --dump-dir "$DUMP_DIR" \
+	-- "$PY" "$WORK/server.py" exec >"$WORK/server4.log" 2>&1 &
+SRV_PID=$!
+if wait_for 150 grep -q "^listening" "$WORK/server4.log"; then
+	in_ns timeout 20 ncat --recv-only "$STACK_IP" "$PORT" >"$WORK/client.out" 2>&1 &
+	CLI_PID=$!
+	wait_for 100 sh -c "! kill -0 $CLI_PID 2>/dev/null"
+	wait "$CLI_PID" 2>/dev/null
+	crc=$?
+	if [ "$crc" = 0 ] && [ "$(cat "$WORK/client.out")" = hi ] && wait_for 30 grep -q "^exec-ok" "$WORK/server4.log" &&
+		[ ! -e "$DUMP_DIR/$SRV_PID.sock" ]; then
+		ok "exec: the client got its data and an orderly close, the new image runs, no state socket left"
+	else
+		bad "exec: client exit $crc, got '$(tr '\n' ' ' <"$WORK/client.out")'; server: $(grep -v "^libbpf\|^libxdp" "$WORK/server4.log" | tail -3 | tr '\n' ' ')"
+	fi
+else
+	bad "exec: the server did not start"
+fi
+wait_for 40 sh -c "! kill -0 $SRV_PID 2>/dev/null" # the new image ends by itself
 kill -KILL "$SRV_PID" "$CLI_PID" 2>/dev/null
 wait "$SRV_PID" "$CLI_PID" 2>/dev/null
 SRV_PID=
