@@ -26,6 +26,7 @@
 #define FTCP_UNUSED(x) (void)(x)
 #define FTCP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FTCP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FTCP_NOINLINE __attribute__((noinline))
 
 #define ftcp_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
