@@ -156,8 +156,11 @@ static int do_start(void)
 	optind = save_optind;
 	opterr = save_opterr;
 	optopt = save_optopt;
-	if (rc < 0)
-		return start_failed(err);
+	if (rc < 0) {
+		char m[700];
+		snprintf(m, sizeof(m), "FTCP_EAL: %s", err);
+		return start_failed(m);
+	}
 
 	ftcp_dpdk_config_defaults(&dc);
 	dc.port = pl.cfg.port[0] ? pl.cfg.port : NULL;

@@ -122,6 +122,7 @@ if [ -x build/tools/ftcp-echo ]; then
   run_counted "preload mixed_wait" tests/preload/mixed_wait.sh af_xdp
   run_counted "preload mixed_wait asan+ubsan" env BUILD=build-san tests/preload/mixed_wait.sh af_xdp
   run_counted "preload dump" tests/preload/dump.sh
+  run_counted "preload config" tests/preload/config.sh
   run_counted "preload programs af_xdp" tests/preload/programs.sh all
   run_counted "preload iperf3 tap" env DEV=tap tests/preload/programs.sh iperf3
   run_counted "preload stack_to_stack memif" tests/preload/stack_to_stack.sh
