@@ -302,6 +302,30 @@ int ftcp_arp_resolve(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *ma
 	return 1;
 }
 
+int ftcp_arp_resolve_hint(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *mac,
+                          struct ftcp_arp_entry **neigh, int32_t *hint)
+{
+	int rc;
+
+	/* Live entries have distinct addresses and free ones are FREE, so an
+	 * entry with this address in a usable state is the one find() would
+	 * return. */
+	if (*hint >= 0 && (uint32_t)*hint < s->cfg.arp_cache_size) {
+		struct ftcp_arp_entry *e = &s->arp[*hint];
+		if (e->ip == nexthop && (e->state == FTCP_ARP_REACHABLE || e->state == FTCP_ARP_PROBE)) {
+			e->used = 1;
+			*mac = e->mac;
+			return 0;
+		}
+	}
+	rc = ftcp_arp_resolve(s, nexthop, mac, neigh);
+	if (rc == 0) {
+		struct ftcp_arp_entry *e = find(s, nexthop);
+		*hint = e ? (int32_t)(e - s->arp) : FTCP_NONE;
+	}
+	return rc;
+}
+
 int ftcp_arp_hold(struct ftcp_stack *s, struct ftcp_arp_entry *e, struct ftcp_hold_slot **slot)
 {
 	int32_t idx;

@@ -206,6 +206,11 @@ bool ftcp_ip_l4_cksum_offload(const struct ftcp_stack *s, uint8_t proto);
  * 0 with *mac set, 1 if the frame must be held in *neigh, or negative. */
 int ftcp_arp_resolve(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *mac,
                      struct ftcp_arp_entry **neigh);
+/* The same for a caller that resolves one next hop again and again (a
+ * connection, per segment): *hint remembers the entry, so a usable one is
+ * found without the hash lookup. Any value is safe in *hint. */
+int ftcp_arp_resolve_hint(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *mac,
+                          struct ftcp_arp_entry **neigh, int32_t *hint);
 int ftcp_arp_hold(struct ftcp_stack *s, struct ftcp_arp_entry *e, struct ftcp_hold_slot **slot);
 void ftcp_arp_hold_commit(struct ftcp_stack *s, struct ftcp_arp_entry *e,
                           struct ftcp_hold_slot *slot);

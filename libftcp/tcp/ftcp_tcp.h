@@ -142,6 +142,7 @@ struct ftcp_tcb {
 	int32_t linger_s;              /* -1: off */
 	uint32_t nexthop;
 	struct ftcp_mac nexthop_mac;
+	int32_t arp_hint;              /* the next hop's ARP entry, see ftcp_arp_resolve_hint */
 
 	/* Listener: SYN queue count and accept queue; child: its listener. */
 	int32_t parent;

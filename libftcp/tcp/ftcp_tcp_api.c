@@ -30,6 +30,7 @@ void ftcp_tcp_tcb_init(struct ftcp_stack *s, struct ftcp_socket *so)
 	t->state = FTCP_TCP_CLOSED;
 	t->txbuf = FTCP_NONE;
 	t->parent = t->acc_next = t->acc_head = t->acc_tail = t->out_next = t->pin_next = FTCP_NONE;
+	t->arp_hint = FTCP_NONE;
 	t->rto_us = s->cfg.tcp_rto_init_us;
 	t->keep_idle_s = s->cfg.tcp_keepidle_s;
 	t->keep_intvl_s = s->cfg.tcp_keepintvl_s;

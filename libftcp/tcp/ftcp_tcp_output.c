@@ -96,7 +96,7 @@ static struct ftcp_tx_frame *batch_frame(struct ftcp_stack *s, uint8_t **hdr)
 static bool nexthop_ready(struct ftcp_stack *s, struct ftcp_tcb *t)
 {
 	struct ftcp_arp_entry *neigh = NULL;
-	int rc = ftcp_arp_resolve(s, t->nexthop, &t->nexthop_mac, &neigh);
+	int rc = ftcp_arp_resolve_hint(s, t->nexthop, &t->nexthop_mac, &neigh, &t->arp_hint);
 
 	if (rc == 0) {
 		t->tf &= ~FTCP_TF_ARP_WAIT;
@@ -139,6 +139,16 @@ static void segment_options(struct ftcp_stack *s, const struct ftcp_tcb *t, uint
 		o->n_sack = (uint8_t)ftcp_tcp_sack_blocks(t, o->sack, FTCP_TCP_MAX_SACK);
 }
 
+/* Whether a segment's options are only the timestamp (if agreed): true
+ * for every segment of a connection that is up, except while it has SACK
+ * blocks to report. segment_options gives exactly that then, and
+ * emit_segment writes it without the generic encoder. */
+static bool ts_only_options(const struct ftcp_tcb *t, uint8_t flags)
+{
+	return !(flags & FTCP_TCP_SYN) &&
+	       !((t->tf & FTCP_TF_SACK_OK) && t->n_ooo && (flags & FTCP_TCP_ACK));
+}
+
 /* Build and queue one segment of the connection; returns payload bytes
  * sent (may be cut at the ring's end) or -1 if nothing could be sent.
  * tso: len may exceed a segment; the device cuts the frame into segments
@@ -149,26 +159,34 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
 	struct ftcp_tcb *t = &so->tcb;
 	struct ftcp_tx_frame *f;
-	struct ftcp_tcp_repr r = {0};
-	struct ftcp_ipv4_repr ip;
+	struct ftcp_tcp_repr r;
 	const uint8_t *payload = NULL, *payload2 = NULL;
-	uint32_t len1 = 0, len2 = 0;
-	uint8_t *hdr;
+	uint32_t len1 = 0, len2 = 0, opt_len;
+	uint8_t *hdr, *th;
 	uint32_t tcp_hlen, wnd, laddr = so->laddr ? so->laddr : s->ip;
 	uint32_t segsz = 0, nsegs = 1;
-	bool offload = ftcp_ip_l4_cksum_offload(s, FTCP_IP_PROTO_TCP);
-	bool ip_offload = s->dev->caps & FTCP_DEV_TX_IPV4_CKSUM;
+	uint32_t caps = s->dev->caps;
+	bool offload = caps & FTCP_DEV_TX_TCP_CKSUM;
+	bool ip_offload = caps & FTCP_DEV_TX_IPV4_CKSUM;
+	bool simple = ts_only_options(t, flags), ts = t->tf & FTCP_TF_TS_OK;
+	uint16_t window;
 
 	if (!nexthop_ready(s, t))
 		return -1;
 	f = batch_frame(s, &hdr);
 	if (!f)
 		return -1;
-	segment_options(s, t, flags, &r.opt);
+	if (simple) {
+		opt_len = ts ? FTCP_TCP_TS_OPT_LEN : 0;
+	} else {
+		ftcp_memset(&r, 0, sizeof(r));
+		segment_options(s, t, flags, &r.opt);
+		opt_len = ftcp_tcp_opts_len(&r.opt);
+	}
 	if (len) {
 		/* SACK blocks take room the MSS did not count: the packet
 		 * must still fit the MTU. */
-		uint32_t room = s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN - ftcp_tcp_opts_len(&r.opt);
+		uint32_t room = s->mtu - FTCP_IPV4_HLEN - FTCP_TCP_HLEN - opt_len;
 		uint32_t off = seq - t->tx_seq;
 		/* Each segment the device cuts carries our options too, so it
 		 * gets the payload a segment of ours would. */
@@ -191,39 +209,47 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	if (tso)
 		nsegs = (len + segsz - 1) / segsz;
 
-	r.src_port = so->lport;
-	r.dst_port = so->rport;
-	r.seq = seq;
-	r.flags = flags;
-	if (flags & FTCP_TCP_ACK)
-		r.ack = t->rcv_nxt;
 	wnd = ftcp_tcp_rcv_window(t);
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
-	r.window = (flags & FTCP_TCP_SYN) ? (uint16_t)FTCP_MIN(wnd, 0xffffu)
-	                                  : (uint16_t)(wnd >> t->rcv_wscale);
-	tcp_hlen = ftcp_tcp_emit(&r, hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN);
+	window = (flags & FTCP_TCP_SYN) ? (uint16_t)FTCP_MIN(wnd, 0xffffu)
+	                                : (uint16_t)(wnd >> t->rcv_wscale);
+	th = hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
+	if (simple) {
+		tcp_hlen = ftcp_tcp_write(th, so->lport, so->rport, seq,
+		                          (flags & FTCP_TCP_ACK) ? t->rcv_nxt : 0, flags, window, ts,
+		                          ts ? ftcp_tcp_ts_now(s, t) : 0, t->ts_recent);
+	} else {
+		r.src_port = so->lport;
+		r.dst_port = so->rport;
+		r.seq = seq;
+		r.flags = flags;
+		if (flags & FTCP_TCP_ACK)
+			r.ack = t->rcv_nxt;
+		r.window = window;
+		tcp_hlen = ftcp_tcp_emit(&r, th);
+	}
 
 	ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
 	ftcp_memcpy(hdr + 6, s->mac.b, FTCP_ETH_ALEN);
 	ftcp_put_be16(hdr + 12, FTCP_ETHERTYPE_IPV4);
-	ftcp_memset(&ip, 0, sizeof(ip));
-	ip.src = laddr;
-	ip.dst = so->raddr;
-	ip.proto = FTCP_IP_PROTO_TCP;
-	ip.ttl = s->cfg.ip_ttl;
-	ip.total_len = (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len);
-	ip.id = s->ip_id;
+	ftcp_ipv4_write(hdr + FTCP_ETH_HLEN, 0, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len), s->ip_id,
+	                FTCP_IPV4_DF, s->cfg.ip_ttl, FTCP_IP_PROTO_TCP, laddr, so->raddr);
+	if (!ip_offload)
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 10,
+		              ftcp_cksum_finish(ftcp_cksum_add(0, hdr + FTCP_ETH_HLEN, FTCP_IPV4_HLEN)));
 	s->ip_id = (uint16_t)(s->ip_id + nsegs); /* the device numbers the segments on */
-	ip.frag = FTCP_IPV4_DF;
-	ftcp_ipv4_emit(&ip, hdr + FTCP_ETH_HLEN, !ip_offload);
 	if (tso)
 		/* The device adds each segment's own length: the seed leaves
 		 * it out (DPDK's RTE_MBUF_F_TX_TCP_SEG contract). */
-		ftcp_put_be16(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN + 16,
+		ftcp_put_be16(th + 16,
 		              ftcp_cksum_fold(ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0)));
+	else if (offload)
+		/* The device sums from the pseudo-header sum (length included). */
+		ftcp_put_be16(th + 16, ftcp_cksum_fold(ftcp_cksum_pseudo(laddr, so->raddr,
+		                                                         FTCP_IP_PROTO_TCP,
+		                                                         tcp_hlen + len)));
 	else
-		ftcp_tcp_set_cksum2(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN, tcp_hlen, payload, len1,
-		                    payload2, len2, laddr, so->raddr, !offload);
+		ftcp_tcp_set_cksum2(th, tcp_hlen, payload, len1, payload2, len2, laddr, so->raddr, true);
 
 	f->hdr = hdr;
 	f->hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
@@ -255,9 +281,10 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	if (flags & FTCP_TCP_ACK) {
 		t->last_ack_sent = t->rcv_nxt;
 		t->tf &= ~(FTCP_TF_ACK_NOW | FTCP_TF_DELACK);
-		ftcp_timer_cancel(s, &t->delack_timer);
+		if (ftcp_timer_armed(&t->delack_timer))
+			ftcp_timer_cancel(s, &t->delack_timer);
 	}
-	wnd = (flags & FTCP_TCP_SYN) ? r.window : (uint32_t)r.window << t->rcv_wscale;
+	wnd = (flags & FTCP_TCP_SYN) ? window : (uint32_t)window << t->rcv_wscale;
 	if (ftcp_seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
 		t->rcv_adv = t->rcv_nxt + wnd;
 	return (int32_t)len;
@@ -419,7 +446,10 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit, bool tso
 	int32_t n;
 
 	avail = ftcp_seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
-	tso = tso && !ftcp_seq_lt(t->snd_nxt, t->snd_max) && avail > t->mss && limit > t->mss;
+	/* Only a device that segments makes a frame of several worth
+	 * working out (seg_payload builds the options to size them). */
+	tso = tso && (s->dev->caps & FTCP_DEV_TX_TSO) && s->cfg.tso_max_bytes &&
+	      !ftcp_seq_lt(t->snd_nxt, t->snd_max) && avail > t->mss && limit > t->mss;
 	if (tso) {
 		unit = seg_payload(s, t);
 		max = tso_limit(s, unit);

@@ -104,6 +104,23 @@ int ftcp_ipv4_parse(const uint8_t *buf, uint32_t len, bool verify_cksum,
 /* Writes a 20-byte header (no options); fills the checksum if fill_cksum,
  * else leaves 0 for the device to fill. */
 void ftcp_ipv4_emit(const struct ftcp_ipv4_repr *r, uint8_t *buf, bool fill_cksum);
+/* The same header from its fields, checksum 0: for the per-segment TCP
+ * path, which would otherwise fill a repr only to have it copied out. */
+static inline void ftcp_ipv4_write(uint8_t *buf, uint8_t tos, uint16_t total_len, uint16_t id,
+                                   uint16_t frag, uint8_t ttl, uint8_t proto, uint32_t src,
+                                   uint32_t dst)
+{
+	buf[0] = 0x45;
+	buf[1] = tos;
+	ftcp_put_be16(buf + 2, total_len);
+	ftcp_put_be16(buf + 4, id);
+	ftcp_put_be16(buf + 6, frag);
+	buf[8] = ttl;
+	buf[9] = proto;
+	ftcp_put_be16(buf + 10, 0);
+	ftcp_put_be32(buf + 12, src);
+	ftcp_put_be32(buf + 16, dst);
+}
 
 static inline bool ftcp_ipv4_is_fragment(const struct ftcp_ipv4_repr *r)
 {

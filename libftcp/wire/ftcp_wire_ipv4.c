@@ -70,16 +70,7 @@ int ftcp_ipv4_parse(const uint8_t *buf, uint32_t len, bool verify_cksum,
 
 void ftcp_ipv4_emit(const struct ftcp_ipv4_repr *r, uint8_t *buf, bool fill_cksum)
 {
-	buf[0] = 0x45;
-	buf[1] = r->tos;
-	ftcp_put_be16(buf + 2, r->total_len);
-	ftcp_put_be16(buf + 4, r->id);
-	ftcp_put_be16(buf + 6, r->frag);
-	buf[8] = r->ttl;
-	buf[9] = r->proto;
-	ftcp_put_be16(buf + 10, 0);
-	ftcp_put_be32(buf + 12, r->src);
-	ftcp_put_be32(buf + 16, r->dst);
+	ftcp_ipv4_write(buf, r->tos, r->total_len, r->id, r->frag, r->ttl, r->proto, r->src, r->dst);
 	if (fill_cksum)
 		ftcp_put_be16(buf + 10, ftcp_cksum_finish(ftcp_cksum_add(0, buf, FTCP_IPV4_HLEN)));
 }

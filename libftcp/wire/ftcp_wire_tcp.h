@@ -69,6 +69,40 @@ uint32_t ftcp_tcp_opts_len(const struct ftcp_tcp_opts *o);
  * ignored). The checksum field is left 0: see ftcp_tcp_set_cksum. */
 uint32_t ftcp_tcp_emit(const struct ftcp_tcp_repr *r, uint8_t *buf);
 
+/* Bytes of the timestamp option as emitted without SACK_PERM: NOP, NOP,
+ * TS (RFC 7323 Appendix A's layout). */
+#define FTCP_TCP_TS_OPT_LEN 12
+
+/* The header of a segment whose only option is the timestamp (ts), or
+ * which has none: the bytes ftcp_tcp_emit writes for such a repr, without
+ * the repr (the per-segment path of a connection). Checksum 0, urgent
+ * pointer 0. Returns the header length. */
+static inline uint32_t ftcp_tcp_write(uint8_t *buf, uint16_t src_port, uint16_t dst_port,
+                                      uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
+                                      bool ts, uint32_t ts_val, uint32_t ts_ecr)
+{
+	uint32_t hlen = FTCP_TCP_HLEN + (ts ? FTCP_TCP_TS_OPT_LEN : 0);
+
+	ftcp_put_be16(buf, src_port);
+	ftcp_put_be16(buf + 2, dst_port);
+	ftcp_put_be32(buf + 4, seq);
+	ftcp_put_be32(buf + 8, ack);
+	buf[12] = (uint8_t)((hlen / 4) << 4);
+	buf[13] = flags;
+	ftcp_put_be16(buf + 14, window);
+	ftcp_put_be16(buf + 16, 0);
+	ftcp_put_be16(buf + 18, 0);
+	if (ts) {
+		buf[20] = 1; /* NOP */
+		buf[21] = 1;
+		buf[22] = 8; /* TS */
+		buf[23] = 10;
+		ftcp_put_be32(buf + 24, ts_val);
+		ftcp_put_be32(buf + 28, ts_ecr);
+	}
+	return hlen;
+}
+
 /* Fill the checksum of the header at hdr (hdr_len bytes) followed by a
  * payload that may live elsewhere. With full == false only the
  * pseudo-header sum is stored, for a device to complete. */

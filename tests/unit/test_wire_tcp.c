@@ -252,6 +252,37 @@ static void test_wire_tcp_header_fields_round_trip(void)
 	ASSERT_EQ_I64(ftcp_tcp_parse(buf, FTCP_TCP_HLEN, TSRC, TDST, false, &out), FTCP_TCP_HLEN);
 }
 
+/* The per-segment writer (ftcp_tcp_write) must give exactly the bytes of
+ * the generic encoder for the repr it stands for: timestamp or nothing. */
+static void test_wire_tcp_write_matches_emit(void)
+{
+	static const uint8_t flag_sets[] = {FTCP_TCP_ACK, FTCP_TCP_ACK | FTCP_TCP_PSH,
+	                                    FTCP_TCP_FIN | FTCP_TCP_ACK, FTCP_TCP_RST, 0xff};
+	uint8_t a[FTCP_TCP_MAX_HLEN], b[FTCP_TCP_MAX_HLEN];
+	struct ftcp_tcp_repr r;
+	uint32_t i, ts;
+
+	for (ts = 0; ts < 2; ts++)
+		for (i = 0; i < FTCP_ARRAY_SIZE(flag_sets); i++) {
+			memset(&r, 0, sizeof(r));
+			r.src_port = (uint16_t)(40000 + i);
+			r.dst_port = 5001;
+			r.seq = 0xfffffff0u + i * 0x01010101u;
+			r.ack = 0x80000000u ^ i;
+			r.flags = flag_sets[i];
+			r.window = (uint16_t)(0xffff - i * 4099);
+			r.opt.has_ts = ts != 0;
+			r.opt.ts_val = 0xa1b2c3d4u + i;
+			r.opt.ts_ecr = 0x0badcafeu - i;
+			memset(a, 0x77, sizeof(a));
+			memset(b, 0x77, sizeof(b));
+			ASSERT_EQ_U64(ftcp_tcp_write(a, r.src_port, r.dst_port, r.seq, r.ack, r.flags,
+			                             r.window, ts != 0, r.opt.ts_val, r.opt.ts_ecr),
+			              ftcp_tcp_emit(&r, b));
+			CU_ASSERT(memcmp(a, b, sizeof(a)) == 0);
+		}
+}
+
 /* ---- checksums ---- */
 
 static const uint32_t PAYLOAD_LENS[] = {0, 1, 2, 3, 4, 5, 99, 536, 1459, 1460};
@@ -574,6 +605,7 @@ void register_wire_tcp_tests(void)
 	           FTCP_CASE(test_wire_tcp_sack_blocks_beyond_40_bytes_are_dropped),
 	           FTCP_CASE(test_wire_tcp_syn_options_exact_layout),
 	           FTCP_CASE(test_wire_tcp_header_fields_round_trip),
+	           FTCP_CASE(test_wire_tcp_write_matches_emit),
 	           FTCP_CASE(test_wire_tcp_full_checksum_with_separate_payload),
 	           FTCP_CASE(test_wire_tcp_pseudo_checksum_completed_by_device),
 	           FTCP_CASE(test_wire_tcp_bad_checksum_rejected_only_when_verifying),
