@@ -18,11 +18,18 @@ static uint32_t port_hash(const struct ftcp_stack *s, uint8_t proto, uint16_t lp
 	return ftcp_hash3(s->cfg.secret, ((uint64_t)proto << 16) | lport, 0) & s->demux_mask;
 }
 
+/* Every received segment pays for this hash, so it is one mixing round:
+ * over the peer's address and both ports (64 bits, all that varies
+ * between our connections, as we have one address), keyed by the secret,
+ * with the local address and protocol folded into the key. The mix is a
+ * bijection, so distinct peers and ports never collide before the mask. */
 static uint32_t conn_hash(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                           uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	return ftcp_hash3(s->cfg.secret, ((uint64_t)laddr << 32) | raddr,
-	                  ((uint64_t)proto << 32) | ((uint32_t)lport << 16) | rport) &
+	uint64_t key = s->cfg.secret ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull) ^ proto;
+
+	return (uint32_t)ftcp_mix64((((uint64_t)raddr << 32) | ((uint32_t)lport << 16) | rport) ^
+	                            key) &
 	       s->demux_mask;
 }
 

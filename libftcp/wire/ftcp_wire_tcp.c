@@ -98,9 +98,18 @@ int ftcp_tcp_parse(const uint8_t *buf, uint32_t len, uint32_t src, uint32_t dst,
 	r->window = ftcp_get_be16(buf + 14);
 	r->urg_ptr = ftcp_get_be16(buf + 18);
 	ftcp_memset(&r->opt, 0, sizeof(r->opt));
-	if (hlen > FTCP_TCP_HLEN &&
-	    parse_options(buf + FTCP_TCP_HLEN, hlen - FTCP_TCP_HLEN, &r->opt) < 0)
+	if (hlen == FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN &&
+	    ftcp_get_be32(buf + FTCP_TCP_HLEN) ==
+	        ((uint32_t)OPT_NOP << 24 | (uint32_t)OPT_NOP << 16 | OPT_TS << 8 | 10)) {
+		/* The layout of nearly every segment once a connection is up
+		 * (RFC 7323 Appendix A): what the walk below would find. */
+		r->opt.has_ts = true;
+		r->opt.ts_val = ftcp_get_be32(buf + FTCP_TCP_HLEN + 4);
+		r->opt.ts_ecr = ftcp_get_be32(buf + FTCP_TCP_HLEN + 8);
+	} else if (hlen > FTCP_TCP_HLEN &&
+	           parse_options(buf + FTCP_TCP_HLEN, hlen - FTCP_TCP_HLEN, &r->opt) < 0) {
 		return -FTCP_WIRE_OPTIONS;
+	}
 	r->payload = buf + hlen;
 	r->payload_len = len - hlen;
 	return (int)hlen;
