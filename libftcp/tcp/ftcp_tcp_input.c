@@ -728,6 +728,58 @@ static void fin_input(struct ftcp_stack *s, int32_t idx)
 	}
 }
 
+/* ---- header prediction ----
+ * Most segments of a busy connection are one of two kinds (Van Jacobson's
+ * observation, BSD's tcp_input): the next in-order data segment with no new
+ * acknowledgment, or a pure ACK of new data, neither changing the window.
+ * For those the common path below reduces to a few updates; this does
+ * them, in the same order, after checking every condition that would take
+ * the common path anywhere else. Anything else goes the long way. */
+static bool predicted(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_repr *seg)
+{
+	struct ftcp_tcb *t = tcb_of(s, idx);
+	uint32_t len = seg->payload_len, seq = seg->seq;
+	bool ts = t->tf & FTCP_TF_TS_OK;
+
+	if (t->state != FTCP_TCP_ESTABLISHED ||
+	    (seg->flags & (uint8_t)~FTCP_TCP_PSH) != FTCP_TCP_ACK || seq != t->rcv_nxt ||
+	    seg->opt.n_sack || t->n_ooo || t->snd_nxt != t->snd_max ||
+	    (t->tf & (FTCP_TF_RECOVERY | FTCP_TF_PERSIST | FTCP_TF_FIN_QUEUED | FTCP_TF_RD_SHUT |
+	              FTCP_TF_ORPHAN | FTCP_TF_FIN_RCVD)) ||
+	    ((uint32_t)seg->window << t->snd_wscale) != t->snd_wnd)
+		return false;
+	/* PAWS would pass: the timestamp is there and not older. */
+	if (ts && (!seg->opt.has_ts || (int32_t)(seg->opt.ts_val - t->ts_recent) < 0))
+		return false;
+	if (len) {
+		/* Acknowledges nothing new, fits what we offered (nothing to
+		 * trim). */
+		if (seg->ack != t->snd_una || !ftcp_seq_gt(t->rcv_adv, t->rcv_nxt) ||
+		    len > t->rcv_adv - t->rcv_nxt)
+			return false;
+	} else if (!ftcp_seq_gt(seg->ack, t->snd_una) || ftcp_seq_gt(seg->ack, t->snd_max) ||
+	           ftcp_seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
+		return false;
+	}
+	if (ts && ftcp_seq_le(seq, t->last_ack_sent) && ftcp_seq_le(t->last_ack_sent, seq + len)) {
+		t->ts_recent = seg->opt.ts_val;
+		t->ts_recent_us = s->now;
+	}
+	t->last_rx_us = s->now;
+	t->keep_probes = 0;
+	/* ack_input's window update, with the window as it was. */
+	if (ftcp_seq_lt(t->snd_wl1, seq) || (t->snd_wl1 == seq && ftcp_seq_le(t->snd_wl2, seg->ack))) {
+		t->max_snd_wnd = FTCP_MAX(t->max_snd_wnd, t->snd_wnd);
+		t->snd_wl1 = seq;
+		t->snd_wl2 = seg->ack;
+	}
+	if (len)
+		data_input(s, idx, seg, seq, seg->payload, len);
+	else
+		ack_advance(s, idx, seg);
+	return true;
+}
+
 /* ---- the common path, RFC 9293 3.10.7.4 ---- */
 
 static void conn_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4_repr *ip,
@@ -1012,6 +1064,8 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 	if (idx >= 0) {
 		struct ftcp_tcb *t = tcb_of(s, idx);
 		t->segs_in++;
+		if (predicted(s, idx, &seg))
+			return;
 		if (t->state == FTCP_TCP_SYN_SENT)
 			syn_sent_input(s, idx, ip, &seg);
 		else if (t->state != FTCP_TCP_CLOSED)
