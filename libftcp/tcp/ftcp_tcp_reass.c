@@ -74,6 +74,13 @@ uint32_t ftcp_tcp_reass(struct ftcp_tcb *t, uint32_t seq, const uint8_t *data, u
 	uint32_t off = seq - t->rcv_nxt, n, end;
 
 	*dropped = false;
+	if (!off && !t->n_ooo) {
+		/* In order with nothing held: append and make readable at
+		 * once (write_at at 0 plus produce, in one step). */
+		n = ftcp_queue_write(&t->rxq, data, len);
+		*dropped = n < len;
+		return n;
+	}
 	n = ftcp_queue_write_at(&t->rxq, off, data, len);
 	if (n < len)
 		*dropped = true; /* beyond the buffer: the window check let it in */
