@@ -17,11 +17,11 @@
 # file the function lives in:
 #
 #   copy        libc's memcpy/memmove/mempcpy (every variant), split by
-#               caller: app (ftcp_queue_write in ftcp_send, ftcp_queue_read
-#               and ftcp_queue_peek in ftcp_recv), stack (ftcp_queue_write_at:
-#               a segment's payload into the receive queue), device
-#               (libftcp/dev/ftcp_memlink.c: the frame onto the "wire"),
-#               other (any other caller).
+#               caller: app (the byte queue's ftcp_queue_* called from
+#               ftcp_send/ftcp_recv), stack (the same called from the
+#               receive path: a segment's payload into the receive queue),
+#               device (libftcp/dev/ftcp_memlink.c: the frame onto the
+#               "wire"), other (any other caller).
 #   nic         work a NIC does in hardware, here emulated by the memlink:
 #               ftcp_wire_complete_cksums and rx_verify, and ftcp_cksum_add
 #               when called by them or by libftcp/dev/ftcp_memlink.c.
@@ -37,7 +37,9 @@
 #                             (but ftcp_queue_write_at/_produce: input)
 #                 output      tcp/ftcp_tcp_output.c, net/ftcp_tx.c,
 #                             net/ftcp_arp.c, wire *_emit, ftcp_tcp_set_cksum*,
-#                             ftcp_tcp_opts_len
+#                             ftcp_tcp_opts_len, ftcp_tcp_rcv_window (the window
+#                             each segment carries), ftcp_queue_peek_ref (the
+#                             payload reference)
 #                 input       net/ftcp_eth.c, net/ftcp_ipv4.c,
 #                             tcp/ftcp_tcp_input.c, _reass.c, _sack.c, _cc*.c,
 #                             stack/ftcp_demux.c, wire *_parse
@@ -179,14 +181,15 @@ def parse(side):
 COPY = re.compile(r"^_*(memcpy|memmove|mempcpy)")
 MEMLINK = "libftcp/dev/ftcp_memlink.c"
 NIC_FNS = {"ftcp_wire_complete_cksums", "rx_verify"}
-APP_COPY = {"ftcp_queue_write", "ftcp_queue_read", "ftcp_queue_peek"}
-STACK_COPY = {"ftcp_queue_write_at"}
+QUEUE_FNS = {"ftcp_queue_write", "ftcp_queue_write_at", "ftcp_queue_read", "ftcp_queue_peek"}
+APP_CALLS = {"ftcp_send", "ftcp_recv", "ftcp_recvfrom", "ftcp_sendto"}
 PARTS = ["send/recv", "output", "input", "timers", "poll/events", "checksum", "other"]
 
 def stack_part(fn, path):
     if fn in ("ftcp_queue_write_at", "ftcp_queue_produce") or fn.endswith("_parse"):
         return "input"
-    if fn.endswith("_emit") or fn.startswith("ftcp_tcp_set_cksum") or fn == "ftcp_tcp_opts_len":
+    if (fn.endswith("_emit") or fn.startswith("ftcp_tcp_set_cksum") or
+            fn in ("ftcp_tcp_opts_len", "ftcp_tcp_rcv_window", "ftcp_queue_peek_ref")):
         return "output"
     if fn.startswith("ftcp_timer_"):
         return "timers"
@@ -220,10 +223,23 @@ def classify(side):
             by = callers.get(fn, {})
             rest = c
             for cfn, cc in by.items():
-                kind = ("app" if cfn in APP_COPY else "stack" if cfn in STACK_COPY
-                        else "device" if home.get(cfn) == MEMLINK else "other")
-                g["copy"][kind] += cc
                 rest -= cc
+                if home.get(cfn) == MEMLINK:
+                    g["copy"]["device"] += cc
+                    continue
+                if cfn not in QUEUE_FNS:
+                    g["copy"]["other"] += cc
+                    continue
+                # The byte queue serves both the socket calls and the
+                # receive path: split by who called the queue, in
+                # proportion to those calls' counts.
+                up = callers.get(cfn, {})
+                upt = sum(up.values())
+                for ufn, uc in up.items():
+                    kind = "app" if ufn in APP_CALLS else "stack"
+                    g["copy"][kind] += cc * uc / upt
+                if not upt:
+                    g["copy"]["other"] += cc
             g["copy"]["other"] += rest  # callers below the annotate threshold (none at 100 %)
         elif fn in NIC_FNS:
             g["nic"] += c
