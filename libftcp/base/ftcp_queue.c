@@ -87,14 +87,3 @@ uint32_t ftcp_queue_peek(const struct ftcp_queue *q, uint32_t off, void *out,
 	copy_out(q, q->tail + off, out, len);
 	return len;
 }
-
-uint32_t ftcp_queue_peek_ref(const struct ftcp_queue *q, uint32_t off, const uint8_t **p)
-{
-	uint32_t used = ftcp_queue_used(q), at;
-
-	if (off >= used)
-		return 0;
-	at = (q->tail + off) & (q->size - 1);
-	*p = q->buf + at;
-	return FTCP_MIN(used - off, q->size - at);
-}

@@ -55,8 +55,18 @@ uint32_t ftcp_queue_read(struct ftcp_queue *q, void *out, uint32_t len);
 uint32_t ftcp_queue_peek(const struct ftcp_queue *q, uint32_t off, void *out,
                          uint32_t len);
 /* Point *p at the byte off bytes after the read position; returns how many
- * readable bytes are contiguous from there (0 when off >= used). */
-uint32_t ftcp_queue_peek_ref(const struct ftcp_queue *q, uint32_t off,
-                             const uint8_t **p);
+ * readable bytes are contiguous from there (0 when off >= used). Inline:
+ * every segment sent takes its payload this way. */
+static inline uint32_t ftcp_queue_peek_ref(const struct ftcp_queue *q, uint32_t off,
+                                           const uint8_t **p)
+{
+	uint32_t used = ftcp_queue_used(q), at;
+
+	if (off >= used)
+		return 0;
+	at = (q->tail + off) & (q->size - 1);
+	*p = q->buf + at;
+	return FTCP_MIN(used - off, q->size - at);
+}
 
 #endif

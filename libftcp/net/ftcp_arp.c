@@ -307,17 +307,8 @@ int ftcp_arp_resolve_hint(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_ma
 {
 	int rc;
 
-	/* Live entries have distinct addresses and free ones are FREE, so an
-	 * entry with this address in a usable state is the one find() would
-	 * return. */
-	if (*hint >= 0 && (uint32_t)*hint < s->cfg.arp_cache_size) {
-		struct ftcp_arp_entry *e = &s->arp[*hint];
-		if (e->ip == nexthop && (e->state == FTCP_ARP_REACHABLE || e->state == FTCP_ARP_PROBE)) {
-			e->used = 1;
-			*mac = e->mac;
-			return 0;
-		}
-	}
+	if (ftcp_arp_hint_hit(s, nexthop, *hint, mac))
+		return 0;
 	rc = ftcp_arp_resolve(s, nexthop, mac, neigh);
 	if (rc == 0) {
 		struct ftcp_arp_entry *e = find(s, nexthop);

@@ -211,6 +211,25 @@ int ftcp_arp_resolve(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *ma
  * found without the hash lookup. Any value is safe in *hint. */
 int ftcp_arp_resolve_hint(struct ftcp_stack *s, uint32_t nexthop, struct ftcp_mac *mac,
                           struct ftcp_arp_entry **neigh, int32_t *hint);
+
+/* ftcp_arp_resolve_hint's first step, inline for the per-segment caller:
+ * true and *mac set when the hinted entry is the next hop's and usable.
+ * Live entries have distinct addresses and free ones are FREE, so such an
+ * entry is the one a lookup would find. */
+static inline bool ftcp_arp_hint_hit(struct ftcp_stack *s, uint32_t nexthop, int32_t hint,
+                                     struct ftcp_mac *mac)
+{
+	struct ftcp_arp_entry *e;
+
+	if (hint < 0 || (uint32_t)hint >= s->cfg.arp_cache_size)
+		return false;
+	e = &s->arp[hint];
+	if (e->ip != nexthop || (e->state != FTCP_ARP_REACHABLE && e->state != FTCP_ARP_PROBE))
+		return false;
+	e->used = 1;
+	*mac = e->mac;
+	return true;
+}
 int ftcp_arp_hold(struct ftcp_stack *s, struct ftcp_arp_entry *e, struct ftcp_hold_slot **slot);
 void ftcp_arp_hold_commit(struct ftcp_stack *s, struct ftcp_arp_entry *e,
                           struct ftcp_hold_slot *slot);

@@ -96,7 +96,9 @@ static struct ftcp_tx_frame *batch_frame(struct ftcp_stack *s, uint8_t **hdr)
 static bool nexthop_ready(struct ftcp_stack *s, struct ftcp_tcb *t)
 {
 	struct ftcp_arp_entry *neigh = NULL;
-	int rc = ftcp_arp_resolve_hint(s, t->nexthop, &t->nexthop_mac, &neigh, &t->arp_hint);
+	int rc = ftcp_arp_hint_hit(s, t->nexthop, t->arp_hint, &t->nexthop_mac)
+	             ? 0
+	             : ftcp_arp_resolve_hint(s, t->nexthop, &t->nexthop_mac, &neigh, &t->arp_hint);
 
 	if (rc == 0) {
 		t->tf &= ~FTCP_TF_ARP_WAIT;
