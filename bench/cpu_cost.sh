@@ -34,7 +34,9 @@
 #               transmit, RX: the receive side of the device).
 #   stack       every other function (libftcp's core), shown by part:
 #                 send/recv   libftcp/tcp/ftcp_tcp_api.c, base/ftcp_queue.c
-#                             (but ftcp_queue_write_at/_produce: input)
+#                             (the queue's write/read/peek split by caller as
+#                             for the copies; ftcp_queue_write_at/_produce:
+#                             input)
 #                 output      tcp/ftcp_tcp_output.c, net/ftcp_tx.c,
 #                             net/ftcp_arp.c, wire *_emit, ftcp_tcp_set_cksum*,
 #                             ftcp_tcp_opts_len, ftcp_tcp_rcv_window (the window
@@ -124,10 +126,17 @@ for side in tx rx; do
 done
 
 mkdir -p "$(dirname "$json")"
-python3 - "$work" "$json" "$target" "$((SECONDS - start))" "${sw:+software}" <<'PY'
+# The commit measured, marked when the core or the benchmark differ from it
+# (others' uncommitted files elsewhere do not count).
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] &&
+   ! git -C "$top" diff --quiet HEAD -- libftcp bench/ftcp-cpu-cost.c bench/cpu_cost.sh; then
+  commit="$commit+modified"
+fi
+python3 - "$work" "$json" "$target" "$((SECONDS - start))" "${sw:+software}" "$commit" <<'PY'
 import json, re, sys
 
-work, out_json, target, secs, cksum_mode = sys.argv[1:6]
+work, out_json, target, secs, cksum_mode, commit = sys.argv[1:7]
 target = int(target)
 cksum_mode = cksum_mode or "offloaded (emulated NIC)"
 
@@ -254,6 +263,13 @@ def classify(side):
                       if cfn in NIC_FNS or home.get(cfn) == MEMLINK)
             g["nic"] += nic
             g["stack"]["checksum"] += c - nic
+        elif fn in QUEUE_FNS and callers.get(fn):
+            # The byte queue's own work, like its copies, goes to the
+            # socket calls or the receive path by who called it.
+            up = callers[fn]
+            upt = sum(up.values())
+            for ufn, uc in up.items():
+                g["stack"]["send/recv" if ufn in APP_CALLS else "input"] += c * uc / upt
         else:
             part = stack_part(fn, path)
             g["stack"][part] += c
@@ -300,6 +316,7 @@ both = (res["tx"]["outside_copy"] + res["rx"]["outside_copy"]) / segs
 both_stack = (res["tx"]["stack_only"] + res["rx"]["stack_only"]) / segs
 doc = {
     "benchmark": "cpu_cost",
+    "commit": commit,
     "tool": "valgrind --tool=callgrind (instructions, Ir)",
     "transfer": {"bytes": nbytes, "data_segments": segs, "ack_segments": acks,
                  "mss": int(stats["tx"]["mss"]), "mtu": 1500, "checksums": cksum_mode,
