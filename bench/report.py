@@ -97,12 +97,15 @@ def build(raw_path, meta_path, cpu_cost_path):
             path, side, scen, fig, unit, run, val, note = parts[:8]
             key = (path, side, scen)
             run = int(run)
+            if fig == "_note":
+                notes.setdefault(key, {})[run] = (notes.get(key, {}).get(run, "") + "; " + note).strip("; ")
+                continue
             if val == "null":
                 errors.setdefault(key, {})[run] = note
                 continue
             rows.setdefault(key, {}).setdefault(run, {})[fig] = (unit, float(val))
-            if note:
-                notes.setdefault(key, {})[run] = note
+            if note and note not in notes.get(key, {}).get(run, ""):
+                notes.setdefault(key, {})[run] = (notes.get(key, {}).get(run, "") + "; " + note).strip("; ")
     keys = sorted(set(rows) | set(errors), key=lambda k: (list(SCEN).index(k[2]) if k[2] in SCEN else 99, k[0], SIDES.index(k[1]) if k[1] in SIDES else 9))
     figures = []
     for key in keys:
@@ -180,7 +183,7 @@ def build(raw_path, meta_path, cpu_cost_path):
                 "kernel_bp": f"busy polling: net.core.busy_poll={meta.get('busy_poll_usec')} and net.core.busy_read={meta.get('busy_poll_usec')} "
                              "(global sysctls, restored afterwards), and GRO on at both veth ends, which gives veth a NAPI context "
                              "that busy polling can poll (without it busy_poll does nothing on veth)",
-                "busy_poll_scenarios": "all" if meta.get("busy_poll_all") == "1" else "sockperf, redis, nginx, connection rate (request/response)",
+                "busy_poll_scenarios": "all" if meta.get("busy_poll_all") == "1" else "the request/response scenarios: sockperf (but UDP 1 KB), redis without pipelining, nginx, connection rate",
             },
             "wire": "veth pair between two namespaces; the client's end has TX checksum offload off (ethtool -K vc tx off), "
                     "as AF_XDP needs, for every side; libftcp server: net_af_xdp on the server's end, which has no kernel address then",
@@ -190,6 +193,8 @@ def build(raw_path, meta_path, cpu_cost_path):
             "cpu_accounting": "server CPU: utime+stime of the server process (all threads) from /proc/<pid>/stat over the client's run; "
                               "server core busy: user+nice+system+irq+softirq of the server core from /proc/stat over the same interval "
                               "(on veth the receive softirq often runs on the sender's core, so neither counts all of a stack's work)",
+            "libftcp_eal": {"wire": meta.get("eal_wire"), "s2s": meta.get("eal_memif")},
+            "libftcp_env": meta.get("ftcp_env"),
             "load_before": meta.get("load_before"),
             "load_after": meta.get("load_after"),
         },
@@ -305,7 +310,8 @@ def markdown(res):
     L.append("")
     L.append(f"- **Cores**: server on core {c['cores']['server']}, client on core {c['cores']['client']} (taskset, and DPDK `-l`), "
              "for every side: the same two-core budget.")
-    L.append(f"- **libftcp polling**: {c['polling']['libftcp']}.")
+    L.append(f"- **libftcp polling**: {c['polling']['libftcp']}. {c.get('libftcp_env') or ''}; EAL: `{(c.get('libftcp_eal') or {}).get('wire')}` "
+             f"(same wire), `{(c.get('libftcp_eal') or {}).get('s2s')}` (stack to stack).")
     L.append(f"- **Kernel, default**: {c['polling']['kernel']}.")
     L.append(f"- **Kernel, busy poll**: {c['polling']['kernel_bp']}; measured for {c['polling']['busy_poll_scenarios']}.")
     L.append(f"- **Same wire**: {c['wire']}.")
@@ -539,7 +545,8 @@ def chart(res, name, items, ylabel, log=False, paths=None, title=None):
     for ax, p in zip(axes[:, 0], have):
         bars(ax, res, p, items, ylabel, log)
         ax.set_title(PATH_NAME[p], fontsize=9)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.suptitle(title or name, fontsize=11)
     fig.tight_layout()
     fig.savefig(os.path.join(OUTDIR, name), dpi=110)
@@ -550,7 +557,7 @@ def ratios_chart(res):
     ts = [t for t in res["targets"]]
     if not ts:
         return
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(ts) + 1.5))
+    fig, ax = plt.subplots(figsize=(12, 0.3 * len(ts) + 1.4))
     labels, vals, colors = [], [], []
     for t in ts:
         labels.append(f"{PATH_SHORT[t['path']]}: {t['scenario']} {t['figure']} vs {t['against']} ({t['op']} {t['bound']:.2f})")
@@ -561,14 +568,15 @@ def ratios_chart(res):
     for i, t in enumerate(ts):
         ax.plot([t["bound"], t["bound"]], [i - 0.4, i + 0.4], color="black", lw=1.5)
         if t["ratio"] is None:
-            ax.text(0.01, i, "no figure", va="center", fontsize=7)
+            ax.text(t["bound"], i, "  no figure", va="center", fontsize=7)
     ax.set_yticks(list(y))
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("libftcp / kernel (black mark: the target's bound; green met, red missed)")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    ax.set_title("libftcp / kernel for each target", fontsize=11)
+    fig.subplots_adjust(left=0.38, right=0.98, top=1 - 0.6 / fig.get_figheight(), bottom=0.8 / fig.get_figheight())
     fig.savefig(os.path.join(OUTDIR, "ratios.png"), dpi=110)
     plt.close(fig)
 
@@ -601,7 +609,10 @@ def charts(res):
         axes[0].set_title("per byte (iperf3)", fontsize=9)
         bars(axes[1], res, "wire", req_items, "µs per request (log)", log=True)
         axes[1].set_title("per request", fontsize=9)
-        axes[0].legend(fontsize=8)
+        for ax in axes:
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
+                break
         fig.suptitle("server process CPU time (utime+stime), same wire, kernel client", fontsize=11)
         fig.tight_layout()
         fig.savefig(os.path.join(OUTDIR, "cpu.png"), dpi=110)

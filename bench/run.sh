@@ -61,8 +61,8 @@ bench/results/{results.json,results.md,*.png,MACHINE.md}.
                       (FTCP_CORE=<the program's core>: a poll thread
                       sharing the program's core)
   --busy-poll-all     the busy-polling kernel for every scenario (default:
-                      the request/response ones: sockperf, redis, nginx,
-                      connection rate)
+                      the request/response ones: sockperf but UDP 1 KB,
+                      redis without pipelining, nginx, connection rate)
   --s2s-kernel-veth   measure the stack-to-stack kernel baseline on its own
                       veth pair with default offloads (default: the wire
                       path's kernel-to-kernel runs serve both paths)
@@ -127,13 +127,16 @@ NS_M=ftcpb-m-$$  # stack to stack over memif: loopback only
 W_SRV=10.90.0.1 W_CLI=10.90.0.2  # veth vs (server) - vc (client)
 K_SRV=10.91.0.1 K_CLI=10.91.0.2  # veth ks - kc (--s2s-kernel-veth)
 M_SRV=10.92.0.1 M_CLI=10.92.0.2  # memif
-SOCK=/tmp/ftcpb-$$.memif
+SOCK=/tmp/ftcpb-$$.memif # memif's control socket (abstract: no file)
+STAT=$top/build/tools/ftcp-stat
 WORK=$(mktemp -d /tmp/ftcp-bench.XXXXXX)
 RAW=$WORK/raw.tsv
 : >"$RAW"
 SRV_PID=
+SRV_CMD=
 SRV_PREFIX=
 SEQ=0
+PATH_= SIDE= SC= RUN=0 PRIMARY=
 OLD_BP=$(sysctl -n net.core.busy_poll 2>/dev/null || echo 0)
 OLD_BR=$(sysctl -n net.core.busy_read 2>/dev/null || echo 0)
 
@@ -145,7 +148,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	sysctl -qw net.core.busy_poll="$OLD_BP" net.core.busy_read="$OLD_BR" 2>/dev/null
-	rm -rf /var/run/dpdk/ftcpb$$-* "$SOCK"
+	rm -rf /var/run/dpdk/ftcpb$$-*
 	if [ "$KEEP" = 1 ]; then echo "bench: logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -224,7 +227,6 @@ srv_launch() {
 			FTCP_IP="$W_SRV/24" FTCP_CORE="$(ftcp_core $SRV_CORE)" FTCP_LOG=1 \
 			taskset -c "$SRV_CORE" "$@" >"$WORK/srv.log" 2>&1 &
 	elif [ "$SIDE" = libftcp ]; then
-		rm -f "$SOCK"
 		# memif needs DPDK's multi-process channel: no --no-shconf.
 		ip netns exec "$NS_M" env LD_PRELOAD="$LIB" \
 			FTCP_EAL="--no-huge -m 512 --no-pci -l $SRV_CORE --log-level=3 --file-prefix=$SRV_PREFIX --vdev=net_memif0,role=server,socket=$SOCK" \
@@ -234,11 +236,12 @@ srv_launch() {
 		ip netns exec "$NS_S" taskset -c "$SRV_CORE" "$@" >"$WORK/srv.log" 2>&1 &
 	fi
 	SRV_PID=$! # ip netns exec, env and taskset exec: this is the program
+	SRV_CMD="$*"
 }
 
 # start_server READY PROGRAM ARGS...: READY is log:PATTERN (a line the
 # program prints when it serves) or tcp:PORT (a kernel client connects;
-# where no kernel can reach the server, the memif socket appearing).
+# where no kernel can reach the server, ftcp-stat shows it listening).
 start_server() {
 	local ready=$1 i
 	shift
@@ -249,7 +252,8 @@ start_server() {
 		log:*) grep -q "${ready#log:}" "$WORK/srv.log" 2>/dev/null && return 0 ;;
 		tcp:*)
 			if [ "$SIDE" = libftcp ] && [ "$PATH_" = s2s ]; then
-				[ -S "$SOCK" ] && { sleep 0.3; return 0; }
+				# No kernel reaches it: ask the stack (memif's socket is abstract).
+				"$STAT" "$SRV_PID" sockets 2>/dev/null | grep -qE "LISTEN +[0-9.]+:${ready#tcp:} " && return 0
 			else
 				ip netns exec "$CLI_NET" timeout 1 ncat -z "$SRV_IP" "${ready#tcp:}" 2>/dev/null && return 0
 			fi
@@ -261,12 +265,25 @@ start_server() {
 }
 
 stop_server() {
-	local i
+	local i st why=
 	if [ -n "$SRV_PID" ]; then
-		kill -TERM "$SRV_PID" 2>/dev/null
-		for i in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$SRV_PID" 2>/dev/null
+		if kill -0 "$SRV_PID" 2>/dev/null; then
+			kill -TERM "$SRV_PID" 2>/dev/null
+			for i in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+			kill -0 "$SRV_PID" 2>/dev/null && why="did not exit within 5 s of SIGTERM: killed"
+			kill -9 "$SRV_PID" 2>/dev/null
+		fi
 		wait "$SRV_PID" 2>/dev/null
+		st=$?
+		# 143: SIGTERM's default action, 137: our SIGKILL.
+		if [ -z "$why" ] && [ "$st" -gt 128 ] && [ "$st" != 143 ] && [ "$st" != 137 ]; then
+			why="died of signal $((st - 128)) ($(kill -l $((st - 128)) 2>/dev/null))"
+		fi
+		if [ -n "$why" ] && [ -n "$SC" ]; then
+			echo "    server $why" | cut -c1-200
+			rec _note - 0 "the server (${SRV_CMD:-?}) $why when stopped with SIGTERM after run $RUN: $(logtail "$WORK/srv.log" 3)"
+			cp "$WORK/srv.log" "$WORK/stop-$PATH_-$SIDE-$SC.srv.log" 2>/dev/null
+		fi
 		SRV_PID=
 	fi
 	[ -n "$SRV_PREFIX" ] && rm -rf "/var/run/dpdk/$SRV_PREFIX"
@@ -316,21 +333,40 @@ core_busy() { # ticks core N spent not idle (user nice system irq softirq)
 }
 HZ=$(getconf CLK_TCK)
 
+# A libftcp server's stack counters that explain a poor or failed run.
+STAT_KEYS="tcp_retrans_segs tcp_timeouts drop_tcp_no_socket drop_tcp_accept_full drop_tcp_syn_queue_full drop_tx_fifo_full drop_udp_rcvbuf tx_device_busy"
+stat_snap() {
+	[ "$SIDE" = libftcp ] || return 0
+	timeout 3 "$STAT" "$SRV_PID" all 2>/dev/null | awk -v keys="$STAT_KEYS" '
+		BEGIN { n = split(keys, k, " "); for (i = 1; i <= n; i++) want[k[i]] = 1 }
+		NF == 2 && ($1 in want) { print $1, $2 }
+		/allocation failures:/ { gsub(",", ""); print "alloc_fail_sockets", $4; print "alloc_fail_rx_buffers", $7 }'
+}
+stat_delta() { # before after: "name +N" for what grew
+	awk 'NR == FNR { b[$1] = $2; next } $2 > b[$1] + 0 { printf "%s +%d, ", $1, $2 - b[$1] }' "$1" "$2"
+}
+
 # measure PARSER TIMEOUT PROGRAM ARGS...: one run: the client, the server's
 # CPU time over it, the figures the parser finds. WORK_OVERRIDE, when set,
 # replaces the parser's work count.
 measure() {
 	local parser=$1 t=$2 rc c0 c1 k0 k1 t0 t1 line fig unit val notes= reason
 	shift 2
+	stat_snap >"$WORK/stat0"
 	c0=$(proc_cpu "$SRV_PID") k0=$(core_busy "$SRV_CORE") t0=$(date +%s.%N)
 	client "$t" "$@"
 	rc=$?
 	c1=$(proc_cpu "$SRV_PID") k1=$(core_busy "$SRV_CORE") t1=$(date +%s.%N)
+	stat_snap >"$WORK/stat1"
+	local grew
+	grew=$(stat_delta "$WORK/stat0" "$WORK/stat1")
+	[ -n "$grew" ] && grew="libftcp server counters during the run: ${grew%, }"
 	if ! "$PY" "$bench/parse.py" "$parser" "$WORK/cli.log" >"$WORK/parsed" 2>&1; then
 		reason=$(grep "^error" "$WORK/parsed" | cut -f3)
 		[ "$rc" = 124 ] && reason="timed out after ${t}s; $reason"
 		[ "$rc" != 0 ] && [ "$rc" != 124 ] && reason="client exit $rc; $reason"
 		kill -0 "$SRV_PID" 2>/dev/null || reason="$reason; the server died: $(logtail "$WORK/srv.log")"
+		[ -n "$grew" ] && reason="$reason; $grew"
 		rec "${PRIMARY:-result}" - null "$reason [client: $*]"
 		echo "    run $RUN: FAILED: $reason" | cut -c1-300
 		cp "$WORK/cli.log" "$WORK/fail-$PATH_-$SIDE-$SC-$RUN.cli.log" 2>/dev/null
@@ -339,6 +375,7 @@ measure() {
 	fi
 	notes=$(grep "^note" "$WORK/parsed" | cut -f3 | tr '\n' ';')
 	[ "$rc" != 0 ] && notes="client exit $rc; $notes"
+	[ -n "$grew" ] && notes="$notes${notes:+ }$grew"
 	while IFS=$'\t' read -r fig unit val; do
 		case "$fig" in
 		note | error) ;;
@@ -398,6 +435,9 @@ sc_sockperf() { # udp|tcp SIZE
 	[ "$1" = tcp ] && tcp=--tcp port=11112
 	start_server "log:to block on socket" sockperf server $tcp -i "$SRV_IP" -p $port || { no_server "sockperf server did not start"; return; }
 	for RUN in $(seq "$RUNS"); do
+		# sockperf sends a few warm-up messages, sleeps 2 s (hard-coded),
+		# then measures for -t seconds; it leaves the first 400 ms and the
+		# last 50 ms out of its figures.
 		measure sockperf $((DUR + 20)) sockperf ping-pong $tcp -i "$SRV_IP" -p $port -t "$DUR" -m "$2"
 		kill -0 "$SRV_PID" 2>/dev/null || start_server "log:to block on socket" sockperf server $tcp -i "$SRV_IP" -p $port || { no_server "sockperf server did not restart"; return; }
 	done
@@ -479,7 +519,7 @@ run_scenario() {
 	sockperf.tcp1k) sc_sockperf tcp 1024 ;;
 	sockperf.udp64) sc_sockperf udp 64 ;;
 	sockperf.udp1k) sc_sockperf udp 1024 ;;
-	redis.c50) sc_redis $((25000 * DUR)) ;;
+	redis.c50) sc_redis $((20000 * DUR)) ;;
 	redis.p16) sc_redis $((200000 * DUR)) -P 16 ;;
 	nginx.wrk) sc_wrk keepalive ;;
 	conn.close) sc_wrk close ;;
@@ -496,7 +536,7 @@ selected() { # is scenario $1 in --only?
 }
 busy_poll_for() { # does scenario $1 run on the busy-polling kernel?
 	[ "$BP_ALL" = 1 ] && return 0
-	case "$1" in iperf3.*) return 1 ;; esac
+	case "$1" in iperf3.* | redis.p16 | sockperf.udp1k) return 1 ;; esac
 	return 0
 }
 
@@ -539,6 +579,9 @@ write_meta() {
 		printf 'paths\t%s\n' "$PATHS"
 		printf 'only\t%s\n' "${ONLY:-all}"
 		printf 'mtu\t%s\n' "$(ip -n "$NS_C" -o link show vc | sed -n 's/.* mtu \([0-9]*\).*/\1/p')"
+		printf 'eal_wire\t%s\n' "--no-huge --no-shconf -m 512 --no-pci -l <core> --log-level=3 --file-prefix=<unique> --vdev=net_af_xdp0,iface=vs"
+		printf 'eal_memif\t%s\n' "--no-huge -m 512 --no-pci -l <core> --log-level=3 --file-prefix=<unique> --vdev=net_memif0,role=server|client,socket=<abstract name>"
+		printf 'ftcp_env\t%s\n' "FTCP_CORE=$([ "$FTCP_MODE" = inline ] && echo inline || echo '<core>') FTCP_LOG=1 (memif server: FTCP_LINK_WAIT_MS=0); other FTCP_* at their defaults"
 	} >"$WORK/meta.tsv"
 }
 
@@ -556,7 +599,7 @@ for SC in $SCENARIOS; do
 		case ",$PATHS," in *",$PATH_,"*) ;; *) continue ;; esac
 		for SIDE in ${SIDES[$PATH_]}; do
 			[ "$SIDE" = kernel_bp ] && ! busy_poll_for "$SC" && continue
-			echo "  $SC  $PATH_  $SIDE"
+			echo "  $SC  $PATH_  $SIDE  (at $(($(date +%s) - T_START)) s)"
 			side_setup
 			run_scenario
 		done
