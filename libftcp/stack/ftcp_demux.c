@@ -92,6 +92,8 @@ void ftcp_demux_conn_remove(struct ftcp_stack *s, int32_t idx)
 	                                        so->raddr, so->rport)],
 	             idx, true);
 	so->flags &= (uint8_t)~FTCP_SOCK_IN_CONN_TABLE;
+	if (s->conn_hint == idx)
+		s->conn_hint = FTCP_NONE;
 }
 
 int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
@@ -107,6 +109,24 @@ int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32
 		i = so->conn_next;
 	}
 	return FTCP_NONE;
+}
+
+int32_t ftcp_demux_conn_find(struct ftcp_stack *s, uint8_t proto, uint32_t laddr, uint16_t lport,
+                             uint32_t raddr, uint16_t rport)
+{
+	int32_t i = s->conn_hint;
+
+	/* Only sockets in the table are hinted (removal clears the hint). */
+	if (i != FTCP_NONE) {
+		const struct ftcp_socket *so = ftcp_sock_at(s, i);
+		if (so->rport == rport && so->lport == lport && so->raddr == raddr &&
+		    so->proto == proto && conn_laddr(s, so) == laddr)
+			return i;
+	}
+	i = ftcp_demux_conn_lookup(s, proto, laddr, lport, raddr, rport);
+	if (i != FTCP_NONE)
+		s->conn_hint = i;
+	return i;
 }
 
 /* A member of pick's SO_REUSEPORT group (same port and local address; for

@@ -135,6 +135,7 @@ struct ftcp_stack {
 	struct ftcp_pool txbuf_pool;
 	int32_t *port_buckets, *conn_buckets;
 	uint32_t demux_mask;
+	int32_t conn_hint; /* the connection the last lookup found, or FTCP_NONE */
 	int32_t ev_head, ev_tail;
 	uint32_t tx_blocked;
 
@@ -287,6 +288,11 @@ int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t la
                           uint16_t lport, uint32_t raddr, uint16_t rport);
 int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                                uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The same through a one-entry cache of the last connection found: a
+ * burst mostly carries one flow's segments, and checking that flow's
+ * 4-tuple costs far less than the hash. laddr must be ours (s->ip). */
+int32_t ftcp_demux_conn_find(struct ftcp_stack *s, uint8_t proto, uint32_t laddr, uint16_t lport,
+                             uint32_t raddr, uint16_t rport);
 /* Is lport taken for a bind to laddr? share: the binder's
  * FTCP_SOCK_REUSEADDR/FTCP_SOCK_REUSEPORT bits; a holder with the same bit
  * does not count. */

@@ -1054,8 +1054,8 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 		s->ctr.drop_tcp_not_unicast++; /* TCP is unicast only */
 		return;
 	}
-	idx = ftcp_demux_conn_lookup(s, FTCP_IP_PROTO_TCP, ip->dst, seg.dst_port, ip->src,
-	                             seg.src_port);
+	idx = ftcp_demux_conn_find(s, FTCP_IP_PROTO_TCP, ip->dst, seg.dst_port, ip->src,
+	                           seg.src_port);
 	if (idx >= 0 && tcb_of(s, idx)->state == FTCP_TCP_TIME_WAIT &&
 	    time_wait_reuse(s, idx, &seg, &isn_floor)) {
 		idx = FTCP_NONE;
