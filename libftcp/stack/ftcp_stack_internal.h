@@ -146,6 +146,11 @@ struct ftcp_stack {
 	struct ftcp_tx_frame *tcp_frames;
 	uint8_t *tcp_hdrs;
 	uint16_t tcp_nframes;
+	/* The receive window held for a run of segments of one connection
+	 * (ftcp_tcp_output's send loop): valid for tcp_wnd_idx. */
+	bool tcp_wnd_hold;
+	int32_t tcp_wnd_idx;
+	uint32_t tcp_wnd;
 	uint32_t tcp_zombies; /* closed, waiting for the device to release pins */
 	struct ftcp_siphash_key isn_key, cookie_key;
 	uint8_t tcp_cookie_wscale;

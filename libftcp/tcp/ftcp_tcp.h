@@ -39,6 +39,8 @@ struct ftcp_ipv4_repr;
 #define FTCP_TCP_OOO_MAX 8
 /* Room for Ethernet + IPv4 + TCP headers with options, per frame. */
 #define FTCP_TCP_HDR_ROOM 128
+/* Ethernet + IPv4 + TCP with the timestamp option. */
+#define FTCP_TCP_TPL_LEN (14 + 20 + 20 + 12)
 
 /* Per-connection flags (struct ftcp_tcb.tf). */
 enum ftcp_tcp_tflags {
@@ -143,6 +145,15 @@ struct ftcp_tcb {
 	uint32_t nexthop;
 	struct ftcp_mac nexthop_mac;
 	int32_t arp_hint;              /* the next hop's ARP entry, see ftcp_arp_resolve_hint */
+	/* The header bytes every timestamp-only segment shares (Ethernet
+	 * source and type, IPv4 but length, id and checksum, TCP ports, data
+	 * offset and option layout), written once: a segment copies them and
+	 * fills in the rest. tpl_hlen: the TCP header length they were built
+	 * for, 0 before the first. tpl_psum: the pseudo-header sum without
+	 * the length. */
+	uint8_t tpl[FTCP_TCP_TPL_LEN];
+	uint8_t tpl_hlen;
+	uint16_t tpl_psum;
 
 	/* Listener: SYN queue count and accept queue; child: its listener. */
 	int32_t parent;

@@ -151,6 +151,26 @@ static bool ts_only_options(const struct ftcp_tcb *t, uint8_t flags)
 	       !((t->tf & FTCP_TF_SACK_OK) && t->n_ooo && (flags & FTCP_TCP_ACK));
 }
 
+/* The connection's header template (see struct ftcp_tcb), for a TCP
+ * header of tcp_hlen bytes: the writers' own bytes, with zero in every
+ * field a segment fills in. */
+static void build_template(struct ftcp_stack *s, struct ftcp_socket *so, uint32_t tcp_hlen)
+{
+	struct ftcp_tcb *t = &so->tcb;
+	uint32_t laddr = so->laddr ? so->laddr : s->ip;
+	uint8_t *p = t->tpl;
+
+	ftcp_memset(p, 0, FTCP_TCP_TPL_LEN);
+	ftcp_memcpy(p + 6, s->mac.b, FTCP_ETH_ALEN);
+	ftcp_put_be16(p + 12, FTCP_ETHERTYPE_IPV4);
+	ftcp_ipv4_write(p + FTCP_ETH_HLEN, 0, 0, 0, FTCP_IPV4_DF, s->cfg.ip_ttl, FTCP_IP_PROTO_TCP,
+	                laddr, so->raddr);
+	ftcp_tcp_write(p + FTCP_ETH_HLEN + FTCP_IPV4_HLEN, so->lport, so->rport, 0, 0, 0, 0,
+	               tcp_hlen > FTCP_TCP_HLEN, 0, 0);
+	t->tpl_hlen = (uint8_t)tcp_hlen;
+	t->tpl_psum = (uint16_t)ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0);
+}
+
 /* Build and queue one segment of the connection; returns payload bytes
  * sent (may be cut at the ring's end) or -1 if nothing could be sent.
  * tso: len may exceed a segment; the device cuts the frame into segments
@@ -166,7 +186,7 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	uint32_t len1 = 0, len2 = 0, opt_len;
 	uint8_t *hdr, *th;
 	uint32_t tcp_hlen, wnd, laddr = so->laddr ? so->laddr : s->ip;
-	uint32_t segsz = 0, nsegs = 1;
+	uint32_t segsz = 0, nsegs = 1, psum;
 	uint32_t caps = s->dev->caps;
 	bool offload = caps & FTCP_DEV_TX_TCP_CKSUM;
 	bool ip_offload = caps & FTCP_DEV_TX_IPV4_CKSUM;
@@ -211,15 +231,40 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	if (tso)
 		nsegs = (len + segsz - 1) / segsz;
 
-	wnd = ftcp_tcp_rcv_window(t);
+	/* Within one output pass nothing changes the receive window: the
+	 * first segment computes it, the rest reuse it. */
+	if (s->tcp_wnd_idx == idx) {
+		wnd = s->tcp_wnd;
+	} else {
+		wnd = ftcp_tcp_rcv_window(t);
+		if (s->tcp_wnd_hold) {
+			s->tcp_wnd_idx = idx;
+			s->tcp_wnd = wnd;
+		}
+	}
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
 	window = (flags & FTCP_TCP_SYN) ? (uint16_t)FTCP_MIN(wnd, 0xffffu)
 	                                : (uint16_t)(wnd >> t->rcv_wscale);
 	th = hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
 	if (simple) {
-		tcp_hlen = ftcp_tcp_write(th, so->lport, so->rport, seq,
-		                          (flags & FTCP_TCP_ACK) ? t->rcv_nxt : 0, flags, window, ts,
-		                          ts ? ftcp_tcp_ts_now(s, t) : 0, t->ts_recent);
+		tcp_hlen = FTCP_TCP_HLEN + opt_len;
+		if (t->tpl_hlen != tcp_hlen)
+			build_template(s, so, tcp_hlen);
+		/* A fixed-size copy (whatever follows a shorter header is
+		 * beyond hdr_len, in the slot's spare room). */
+		ftcp_memcpy(hdr, t->tpl, FTCP_TCP_TPL_LEN);
+		ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 2, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len));
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 4, s->ip_id);
+		ftcp_put_be32(th + 4, seq);
+		ftcp_put_be32(th + 8, (flags & FTCP_TCP_ACK) ? t->rcv_nxt : 0);
+		th[13] = flags;
+		ftcp_put_be16(th + 14, window);
+		if (ts) {
+			ftcp_put_be32(th + 24, ftcp_tcp_ts_now(s, t));
+			ftcp_put_be32(th + 28, t->ts_recent);
+		}
+		psum = t->tpl_psum;
 	} else {
 		r.src_port = so->lport;
 		r.dst_port = so->rport;
@@ -229,27 +274,27 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 			r.ack = t->rcv_nxt;
 		r.window = window;
 		tcp_hlen = ftcp_tcp_emit(&r, th);
+		ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
+		ftcp_memcpy(hdr + 6, s->mac.b, FTCP_ETH_ALEN);
+		ftcp_put_be16(hdr + 12, FTCP_ETHERTYPE_IPV4);
+		ftcp_ipv4_write(hdr + FTCP_ETH_HLEN, 0, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len),
+		                s->ip_id, FTCP_IPV4_DF, s->cfg.ip_ttl, FTCP_IP_PROTO_TCP, laddr,
+		                so->raddr);
+		psum = ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0);
 	}
-
-	ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
-	ftcp_memcpy(hdr + 6, s->mac.b, FTCP_ETH_ALEN);
-	ftcp_put_be16(hdr + 12, FTCP_ETHERTYPE_IPV4);
-	ftcp_ipv4_write(hdr + FTCP_ETH_HLEN, 0, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len), s->ip_id,
-	                FTCP_IPV4_DF, s->cfg.ip_ttl, FTCP_IP_PROTO_TCP, laddr, so->raddr);
 	if (!ip_offload)
 		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 10,
 		              ftcp_cksum_finish(ftcp_cksum_add(0, hdr + FTCP_ETH_HLEN, FTCP_IPV4_HLEN)));
 	s->ip_id = (uint16_t)(s->ip_id + nsegs); /* the device numbers the segments on */
+	/* psum is folded and non-zero (the addresses are), so adding the
+	 * length and folding gives the same value as summing it all at once. */
 	if (tso)
 		/* The device adds each segment's own length: the seed leaves
 		 * it out (DPDK's RTE_MBUF_F_TX_TCP_SEG contract). */
-		ftcp_put_be16(th + 16,
-		              ftcp_cksum_fold(ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0)));
+		ftcp_put_be16(th + 16, (uint16_t)psum);
 	else if (offload)
 		/* The device sums from the pseudo-header sum (length included). */
-		ftcp_put_be16(th + 16, ftcp_cksum_fold(ftcp_cksum_pseudo(laddr, so->raddr,
-		                                                         FTCP_IP_PROTO_TCP,
-		                                                         tcp_hlen + len)));
+		ftcp_put_be16(th + 16, ftcp_cksum_fold(psum + tcp_hlen + len));
 	else
 		ftcp_tcp_set_cksum2(th, tcp_hlen, payload, len1, payload2, len2, laddr, so->raddr, true);
 
@@ -597,12 +642,15 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		/* Limited Transmit (RFC 3042): up to two segments past cwnd
 		 * while the first duplicate ACKs come in. */
 		uint32_t lt = t->dupacks <= 2 ? (uint32_t)t->dupacks * t->mss : 0;
+		s->tcp_wnd_hold = true; /* see emit_segment */
 		for (guard = 0; guard < 4096; guard++) {
 			uint32_t wnd = FTCP_MIN(t->snd_wnd, t->cc.cwnd + lt);
 			uint32_t flight = t->snd_nxt - t->snd_una;
 			if (!send_new(s, idx, wnd > flight ? wnd - flight : 0, true))
 				break;
 		}
+		s->tcp_wnd_hold = false;
+		s->tcp_wnd_idx = FTCP_NONE;
 	}
 
 	/* Data waiting and nothing in flight to bring an ACK: the window is
