@@ -171,6 +171,47 @@ static void build_template(struct ftcp_stack *s, struct ftcp_socket *so, uint32_
 	t->tpl_psum = (uint16_t)ftcp_cksum_pseudo(laddr, so->raddr, FTCP_IP_PROTO_TCP, 0);
 }
 
+/* The headers of a timestamp-only segment from the template: its bytes,
+ * then every field that differs between segments. */
+static inline void write_from_template(uint8_t *hdr, const struct ftcp_tcb *t, uint32_t tcp_hlen,
+                                       uint32_t len, uint16_t ip_id, uint32_t seq, uint32_t ack,
+                                       uint8_t flags, uint16_t window, uint32_t ts_val)
+{
+	uint8_t *th = hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
+
+	/* A fixed-size copy (whatever follows a shorter header is beyond
+	 * hdr_len, in the slot's spare room). */
+	ftcp_memcpy(hdr, t->tpl, FTCP_TCP_TPL_LEN);
+	ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
+	ftcp_put_be16(hdr + FTCP_ETH_HLEN + 2, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len));
+	ftcp_put_be16(hdr + FTCP_ETH_HLEN + 4, ip_id);
+	ftcp_put_be32(th + 4, seq);
+	ftcp_put_be32(th + 8, ack);
+	th[13] = flags;
+	ftcp_put_be16(th + 14, window);
+	if (tcp_hlen > FTCP_TCP_HLEN) {
+		ftcp_put_be32(th + 24, ts_val);
+		ftcp_put_be32(th + 28, t->ts_recent);
+	}
+}
+
+/* The receive window a segment offers. Within one output pass nothing
+ * changes it: with tcp_wnd_hold the first segment computes it, the rest
+ * reuse it. */
+static uint32_t out_window(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcb *t)
+{
+	uint32_t wnd;
+
+	if (s->tcp_wnd_idx == idx)
+		return s->tcp_wnd;
+	wnd = ftcp_tcp_rcv_window(t);
+	if (s->tcp_wnd_hold) {
+		s->tcp_wnd_idx = idx;
+		s->tcp_wnd = wnd;
+	}
+	return wnd;
+}
+
 /* Build and queue one segment of the connection; returns payload bytes
  * sent (may be cut at the ring's end) or -1 if nothing could be sent.
  * tso: len may exceed a segment; the device cuts the frame into segments
@@ -231,17 +272,7 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 	if (tso)
 		nsegs = (len + segsz - 1) / segsz;
 
-	/* Within one output pass nothing changes the receive window: the
-	 * first segment computes it, the rest reuse it. */
-	if (s->tcp_wnd_idx == idx) {
-		wnd = s->tcp_wnd;
-	} else {
-		wnd = ftcp_tcp_rcv_window(t);
-		if (s->tcp_wnd_hold) {
-			s->tcp_wnd_idx = idx;
-			s->tcp_wnd = wnd;
-		}
-	}
+	wnd = out_window(s, idx, t);
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
 	window = (flags & FTCP_TCP_SYN) ? (uint16_t)FTCP_MIN(wnd, 0xffffu)
 	                                : (uint16_t)(wnd >> t->rcv_wscale);
@@ -250,20 +281,9 @@ static int32_t emit_segment(struct ftcp_stack *s, int32_t idx, uint32_t seq, uin
 		tcp_hlen = FTCP_TCP_HLEN + opt_len;
 		if (t->tpl_hlen != tcp_hlen)
 			build_template(s, so, tcp_hlen);
-		/* A fixed-size copy (whatever follows a shorter header is
-		 * beyond hdr_len, in the slot's spare room). */
-		ftcp_memcpy(hdr, t->tpl, FTCP_TCP_TPL_LEN);
-		ftcp_memcpy(hdr, t->nexthop_mac.b, FTCP_ETH_ALEN);
-		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 2, (uint16_t)(FTCP_IPV4_HLEN + tcp_hlen + len));
-		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 4, s->ip_id);
-		ftcp_put_be32(th + 4, seq);
-		ftcp_put_be32(th + 8, (flags & FTCP_TCP_ACK) ? t->rcv_nxt : 0);
-		th[13] = flags;
-		ftcp_put_be16(th + 14, window);
-		if (ts) {
-			ftcp_put_be32(th + 24, ftcp_tcp_ts_now(s, t));
-			ftcp_put_be32(th + 28, t->ts_recent);
-		}
+		write_from_template(hdr, t, tcp_hlen, len, s->ip_id, seq,
+		                    (flags & FTCP_TCP_ACK) ? t->rcv_nxt : 0, flags, window,
+		                    ts ? ftcp_tcp_ts_now(s, t) : 0);
 		psum = t->tpl_psum;
 	} else {
 		r.src_port = so->lport;
@@ -550,6 +570,95 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit, bool tso
 	return true;
 }
 
+/* send_new's common case, a run at a time: full segments of new data on
+ * an established connection whose headers are the template's (timestamps
+ * on, no SACK blocks, no FIN queued), checksums offloaded, no TSO. Each
+ * segment gets what send_new and emit_segment would give it, in the same
+ * order; what is the same for the whole run (next hop, window, timestamp,
+ * ACK bookkeeping, counters) is done once. Whatever it leaves (a short
+ * segment, the FIN, anything unusual) is send_new's. wnd: the send window
+ * of ftcp_tcp_output's loop (peer window, congestion window). */
+static void send_bulk(struct ftcp_stack *s, int32_t idx, uint32_t wnd)
+{
+	const uint32_t need = FTCP_DEV_TX_TCP_CKSUM | FTCP_DEV_TX_IPV4_CKSUM;
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	struct ftcp_tcb *t = &so->tcb;
+	uint32_t mss = t->mss, end = data_end(t), n = 0, ack, ts_val, rcv_wnd;
+	uint32_t caps = s->dev->caps;
+	const uint32_t tcp_hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
+	uint16_t window;
+
+	if (t->state != FTCP_TCP_ESTABLISHED || t->snd_nxt != t->snd_max ||
+	    (t->tf & (FTCP_TF_FIN_QUEUED | FTCP_TF_PERSIST)) || !(t->tf & FTCP_TF_TS_OK) ||
+	    ((t->tf & FTCP_TF_SACK_OK) && t->n_ooo) || t->tpl_hlen != tcp_hlen ||
+	    (caps & need) != need || ((caps & FTCP_DEV_TX_TSO) && s->cfg.tso_max_bytes) || !mss ||
+	    mss > s->mtu - FTCP_IPV4_HLEN - tcp_hlen ||
+	    !ftcp_seq_gt(end, t->snd_nxt) || end - t->snd_nxt < mss ||
+	    wnd < t->snd_nxt - t->snd_una + mss || !nexthop_ready(s, t))
+		return;
+	rcv_wnd = out_window(s, idx, t);
+	window = (uint16_t)(rcv_wnd >> t->rcv_wscale);
+	ack = t->rcv_nxt;
+	ts_val = ftcp_tcp_ts_now(s, t);
+	for (;;) {
+		uint32_t seq = t->snd_nxt, flight = seq - t->snd_una, avail = end - seq;
+		uint32_t len1, len2 = 0, off = seq - t->tx_seq;
+		const uint8_t *payload, *payload2 = NULL;
+		struct ftcp_tx_frame *f;
+		uint8_t *hdr;
+
+		if (avail < mss || wnd < flight + mss)
+			break;
+		f = batch_frame(s, &hdr);
+		if (!f)
+			break;
+		len1 = FTCP_MIN(mss, ftcp_queue_peek_ref(&t->txq, off, &payload));
+		if (len1 < mss)
+			len2 = FTCP_MIN(mss - len1, ftcp_queue_peek_ref(&t->txq, off + len1, &payload2));
+		if (len1 + len2 != mss)
+			break; /* cannot happen (avail >= mss); send_new would cut it */
+		write_from_template(hdr, t, tcp_hlen, mss, s->ip_id, seq, ack,
+		                    FTCP_TCP_ACK | (avail == mss ? FTCP_TCP_PSH : 0), window, ts_val);
+		s->ip_id++;
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN + 16,
+		              ftcp_cksum_fold(t->tpl_psum + tcp_hlen + mss));
+		f->hdr = hdr;
+		f->hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
+		f->payload = payload;
+		f->payload_len = len1;
+		f->payload2 = payload2;
+		f->payload2_len = len2;
+		f->flags = FTCP_TX_IP_CKSUM | FTCP_TX_TCP_CKSUM;
+		f->l2_len = FTCP_ETH_HLEN;
+		f->l3_len = FTCP_IPV4_HLEN;
+		f->l4_len = (uint8_t)tcp_hlen;
+		f->tso_segsz = 0;
+		f->pin = &t->pins.pin[t->pins.epoch];
+		f->pin->refs++;
+		s->tcp_nframes++;
+		if (!n++) {
+			t->last_ack_sent = ack;
+			t->tf &= ~(FTCP_TF_ACK_NOW | FTCP_TF_DELACK);
+			if (ftcp_timer_armed(&t->delack_timer))
+				ftcp_timer_cancel(s, &t->delack_timer);
+			if (ftcp_seq_gt(ack + ((uint32_t)window << t->rcv_wscale), t->rcv_adv))
+				t->rcv_adv = ack + ((uint32_t)window << t->rcv_wscale);
+		}
+		/* send_new's bookkeeping after each segment. */
+		if (!(t->tf & FTCP_TF_RTT_TIMING)) {
+			t->tf |= FTCP_TF_RTT_TIMING;
+			t->rtt_seq = seq;
+			t->rtt_start_us = s->now;
+		}
+		t->snd_nxt = t->snd_max = seq + mss;
+		if (!ftcp_timer_armed(&t->rtx_timer))
+			ftcp_tcp_rtx_arm(s, t);
+	}
+	s->ctr.ipv4_tx += n;
+	s->ctr.tcp_tx_segs += n;
+	t->segs_out += n;
+}
+
 /* RFC 6675 5, step (C): while the pipe leaves room, send NextSeg(). */
 static void sack_recovery_output(struct ftcp_stack *s, int32_t idx)
 {
@@ -642,7 +751,8 @@ void ftcp_tcp_output(struct ftcp_stack *s, int32_t idx)
 		/* Limited Transmit (RFC 3042): up to two segments past cwnd
 		 * while the first duplicate ACKs come in. */
 		uint32_t lt = t->dupacks <= 2 ? (uint32_t)t->dupacks * t->mss : 0;
-		s->tcp_wnd_hold = true; /* see emit_segment */
+		s->tcp_wnd_hold = true; /* see out_window */
+		send_bulk(s, idx, FTCP_MIN(t->snd_wnd, t->cc.cwnd + lt));
 		for (guard = 0; guard < 4096; guard++) {
 			uint32_t wnd = FTCP_MIN(t->snd_wnd, t->cc.cwnd + lt);
 			uint32_t flight = t->snd_nxt - t->snd_una;
