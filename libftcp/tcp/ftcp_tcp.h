@@ -170,6 +170,11 @@ struct ftcp_tcb {
 };
 
 /* ---- calls between the TCP files ---- */
+/* A whole frame (from its Ethernet header) of an established connection's
+ * in-order data or pure ACK, taken in one step; false: nothing was done,
+ * the frame goes through ftcp_eth_input. */
+bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t len,
+                         uint32_t rx_flags);
 void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const uint8_t *pkt,
                     uint32_t len, uint32_t rx_flags);
 void ftcp_tcp_tcb_init(struct ftcp_stack *s, struct ftcp_socket *so);
