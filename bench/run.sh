@@ -281,7 +281,7 @@ stop_server() {
 		fi
 		if [ -n "$why" ] && [ -n "$SC" ]; then
 			echo "    server $why" | cut -c1-200
-			rec _note - 0 "the server (${SRV_CMD:-?}) $why when stopped with SIGTERM after run $RUN: $(logtail "$WORK/srv.log" 3)"
+			rec _note - 0 "the server (${SRV_CMD:-?}) $why when stopped with SIGTERM after run $RUN: $(crash_info "$WORK/srv.log")"
 			cp "$WORK/srv.log" "$WORK/stop-$PATH_-$SIDE-$SC.srv.log" 2>/dev/null
 		fi
 		SRV_PID=
@@ -321,6 +321,19 @@ rec() { # figure unit value [note]
 logtail() { # the last lines of a log, without the AF_XDP loader's chatter
 	[ -f "$1" ] && grep -av "^libbpf\|^libxdp\|^$" "$1" | tail -"${2:-4}" | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' '|'
 }
+# What a crashed server's log says: its crash lines and libftcp.so's frames
+# by name (addr2line), else its last lines.
+crash_info() {
+	local l frames
+	l=$(grep -a -m2 -E "crashed by signal|Accessing address" "$1" 2>/dev/null | sed 's/^[0-9]*:[A-Z] [^#]*# //' | tr '\n' ';')
+	frames=$(grep -a -o 'libftcp\.so(+0x[0-9a-f]*)' "$1" 2>/dev/null | head -8 | sed 's/.*(+\(0x[0-9a-f]*\))/\1/' |
+		xargs -r addr2line -f -s -e "$LIB" 2>/dev/null | paste -d' ' - - | sed 's/ /@/' | tr '\n' ' ')
+	if [ -n "$l$frames" ]; then
+		echo "$l${frames:+ libftcp.so frames: $frames}"
+	else
+		logtail "$1" 3
+	fi
+}
 proc_cpu() { # utime+stime of a process, all threads, in clock ticks
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo -1; return; }
@@ -348,7 +361,7 @@ stat_delta() { # before after: "name +N" for what grew
 
 # measure PARSER TIMEOUT PROGRAM ARGS...: one run: the client, the server's
 # CPU time over it, the figures the parser finds. WORK_OVERRIDE, when set,
-# replaces the parser's work count.
+# is the run's work (requests) where the parser cannot see it (redis).
 measure() {
 	local parser=$1 t=$2 rc c0 c1 k0 k1 t0 t1 line fig unit val notes= reason
 	shift 2
@@ -379,10 +392,11 @@ measure() {
 	while IFS=$'\t' read -r fig unit val; do
 		case "$fig" in
 		note | error) ;;
-		work) rec work "$unit" "${WORK_OVERRIDE:-$val}" ;;
+		work) [ -z "${WORK_OVERRIDE:-}" ] && rec work "$unit" "$val" ;;
 		*) rec "$fig" "$unit" "$val" "$notes" ;;
 		esac
 	done <"$WORK/parsed"
+	[ -n "${WORK_OVERRIDE:-}" ] && rec work requests "$WORK_OVERRIDE"
 	if [ "$c0" -ge 0 ] && [ "$c1" -ge 0 ]; then
 		rec server_cpu s "$(echo "scale=4; ($c1 - $c0) / $HZ" | bc)"
 	fi
