@@ -94,6 +94,8 @@ void ftcp_demux_conn_remove(struct ftcp_stack *s, int32_t idx)
 	so->flags &= (uint8_t)~FTCP_SOCK_IN_CONN_TABLE;
 	if (s->conn_hint == idx)
 		s->conn_hint = FTCP_NONE;
+	if (s->tcp_fast_idx == idx) /* its key: the 4-tuple it leaves with */
+		s->tcp_fast_idx = FTCP_NONE;
 }
 
 int32_t ftcp_demux_conn_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,

@@ -94,6 +94,7 @@ static struct ftcp_stack *layout(const struct ftcp_config *c, struct arena *a)
 	for (i = 0; i < c->demux_buckets; i++)
 		s->port_buckets[i] = s->conn_buckets[i] = FTCP_NONE;
 	s->conn_hint = FTCP_NONE;
+	s->tcp_fast_idx = FTCP_NONE;
 	s->tcp_wnd_idx = FTCP_NONE;
 	return s;
 }

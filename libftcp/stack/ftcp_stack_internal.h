@@ -136,6 +136,12 @@ struct ftcp_stack {
 	int32_t *port_buckets, *conn_buckets;
 	uint32_t demux_mask;
 	int32_t conn_hint; /* the connection the last lookup found, or FTCP_NONE */
+	/* TCP's one-step input (ftcp_tcp_input_fast): the hinted connection's
+	 * addresses and ports as its segments carry them (source first), for
+	 * a compare of raw bytes; valid while tcp_fast_idx == conn_hint. */
+	int32_t tcp_fast_idx;
+	uint64_t tcp_fast_addrs;
+	uint32_t tcp_fast_ports;
 	int32_t ev_head, ev_tail;
 	uint32_t tx_blocked;
 
@@ -261,6 +267,9 @@ int ftcp_tcp_tcb_buffers(struct ftcp_stack *s, struct ftcp_socket *so);
 int ftcp_tcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sockaddr *a);
 int ftcp_tcp_close(struct ftcp_stack *s, int32_t idx);
 void ftcp_tcp_reap_zombies(struct ftcp_stack *s);
+/* The socket pool is empty: end the orphaned TIME_WAIT connection closest
+ * to its end, if any, so a new socket can have its slot. true if one went. */
+bool ftcp_tcp_evict_time_wait(struct ftcp_stack *s);
 
 int ftcp_tx_flush(struct ftcp_stack *s);
 /* Reserve a frame of len bytes in the TX fifo; NULL when full. */

@@ -735,7 +735,7 @@ static void fin_input(struct ftcp_stack *s, int32_t idx)
  * For those the common path below reduces to a few updates; this does
  * them, in the same order, after checking every condition that would take
  * the common path anywhere else. Anything else goes the long way. */
-static bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_repr *seg)
+static inline bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_repr *seg)
 {
 	uint32_t len = seg->payload_len, seq = seg->seq;
 	bool ts = t->tf & FTCP_TF_TS_OK;
@@ -763,6 +763,25 @@ static bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_repr *se
 	return true;
 }
 
+/* data_input for a segment predictable() accepts: in order, nothing held
+ * out of order, no FIN, reading not shut down. */
+static inline void data_in_order(struct ftcp_stack *s, int32_t idx, struct ftcp_tcb *t,
+                                 const uint8_t *data, uint32_t len)
+{
+	uint32_t made = ftcp_queue_write(&t->rxq, data, len);
+
+	if (made < len)
+		s->ctr.drop_tcp_ooo_full++;
+	t->bytes_received += made;
+	t->rcv_nxt += made;
+	if (made)
+		ftcp_sock_event(s, idx, FTCP_EV_READABLE);
+	if (t->rcv_nxt - t->last_ack_sent >= 2u * t->mss)
+		ack_now(s, idx);
+	else
+		ftcp_tcp_delack(s, t);
+}
+
 /* What the common path does with a segment predictable() accepts. */
 static void predicted_input(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_repr *seg)
 {
@@ -783,7 +802,7 @@ static void predicted_input(struct ftcp_stack *s, int32_t idx, const struct ftcp
 		t->snd_wl2 = seg->ack;
 	}
 	if (len)
-		data_input(s, idx, seg, seq, seg->payload, len);
+		data_in_order(s, idx, t, seg->payload, len);
 	else
 		ack_advance(s, idx, seg);
 }
@@ -794,6 +813,21 @@ static bool predicted(struct ftcp_stack *s, int32_t idx, const struct ftcp_tcp_r
 		return false;
 	predicted_input(s, idx, seg);
 	return true;
+}
+
+/* The hinted connection's key for ftcp_tcp_input_fast, from a segment the
+ * layered path accepted (so its source address is no bogus one, its ports
+ * not 0, its destination ours): the addresses and ports as on the wire. */
+static void fast_key(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4_repr *ip,
+                     const uint8_t *th)
+{
+	uint8_t a[8];
+
+	ftcp_put_be32(a, ip->src);
+	ftcp_put_be32(a + 4, ip->dst);
+	ftcp_memcpy(&s->tcp_fast_addrs, a, sizeof(a));
+	ftcp_memcpy(&s->tcp_fast_ports, th, sizeof(s->tcp_fast_ports));
+	s->tcp_fast_idx = idx;
 }
 
 /* Ethernet, IPv4 and TCP in one step for the segments header prediction
@@ -812,30 +846,28 @@ bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t le
 	int32_t idx = s->conn_hint;
 	struct ftcp_socket *so;
 	struct ftcp_tcp_repr seg;
-	uint32_t total, src;
+	uint64_t addrs;
+	uint32_t total, ports;
 
-	if (idx == FTCP_NONE ||
+	/* The hint is only set by a lookup for our address and a TCP 4-tuple;
+	 * the key, from a segment that passed every check, stands for them. */
+	if (idx == FTCP_NONE || idx != s->tcp_fast_idx ||
 	    (rx_flags & (good | FTCP_RX_IP_CKSUM_BAD | FTCP_RX_L4_CKSUM_BAD)) != good ||
 	    len < FTCP_ETH_HLEN + FTCP_IPV4_HLEN + hlen ||
 	    !ftcp_mac_eq((const struct ftcp_mac *)(const void *)frame, &s->mac) ||
 	    ftcp_get_be16(frame + 12) != FTCP_ETHERTYPE_IPV4 || ip[0] != 0x45 ||
 	    ip[9] != FTCP_IP_PROTO_TCP ||
 	    (ftcp_get_be16(ip + 6) & (FTCP_IPV4_MF | FTCP_IPV4_FRAG_MASK)) ||
-	    ftcp_get_be32(ip + 16) != s->ip || th[12] != (hlen / 4) << 4 ||
+	    th[12] != (hlen / 4) << 4 ||
 	    ftcp_get_be32(th + FTCP_TCP_HLEN) != 0x0101080au) /* NOP NOP TS(10) */
 		return false;
+	ftcp_memcpy(&addrs, ip + 12, sizeof(addrs));
+	ftcp_memcpy(&ports, th, sizeof(ports));
 	total = ftcp_get_be16(ip + 2);
-	src = ftcp_get_be32(ip + 12);
+	if (addrs != s->tcp_fast_addrs || ports != s->tcp_fast_ports ||
+	    total < FTCP_IPV4_HLEN + hlen || total > len - FTCP_ETH_HLEN)
+		return false;
 	so = ftcp_sock_at(s, idx);
-	if (total < FTCP_IPV4_HLEN + hlen || total > len - FTCP_ETH_HLEN ||
-	    so->proto != FTCP_IP_PROTO_TCP || so->raddr != src || so->rport != ftcp_get_be16(th) ||
-	    so->lport != ftcp_get_be16(th + 2) || !so->rport || !so->lport ||
-	    (so->laddr && so->laddr != s->ip))
-		return false;
-	/* ftcp_ipv4_input's bogus sources (RFC 1122 3.2.1.3). */
-	if (src == 0xffffffffu || src == s->subnet_bcast || ftcp_ipv4_is_multicast(src) ||
-	    (src >> 24) == 127 || src == s->ip)
-		return false;
 	/* What ftcp_tcp_parse would give (the SACK blocks, n_sack 0, unset). */
 	seg.src_port = so->rport;
 	seg.dst_port = so->lport;
@@ -1139,6 +1171,8 @@ void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const
 	}
 	idx = ftcp_demux_conn_find(s, FTCP_IP_PROTO_TCP, ip->dst, seg.dst_port, ip->src,
 	                           seg.src_port);
+	if (idx >= 0 && idx != s->tcp_fast_idx)
+		fast_key(s, idx, ip, pkt);
 	if (idx >= 0 && tcb_of(s, idx)->state == FTCP_TCP_TIME_WAIT &&
 	    time_wait_reuse(s, idx, &seg, &isn_floor)) {
 		idx = FTCP_NONE;
