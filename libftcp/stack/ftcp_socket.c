@@ -37,10 +37,16 @@ struct ftcp_socket *ftcp_sock_get(const struct ftcp_stack *s, ftcp_sock_t h, int
 
 int32_t ftcp_sock_alloc(struct ftcp_stack *s, uint8_t proto, ftcp_event_cb cb, void *user)
 {
-	int32_t idx = ftcp_pool_alloc(&s->sock_pool);
+	int32_t idx;
 	struct ftcp_socket *so;
 	uint16_t gen;
 
+	/* A closed connection waiting out TIME_WAIT yields its slot to a new
+	 * one (Linux drops TIME_WAIT state when its buckets overflow too):
+	 * otherwise a short-connection load stops at max_sockets per 2 MSL. */
+	if (s->sock_pool.in_use == s->sock_pool.count)
+		ftcp_tcp_evict_time_wait(s);
+	idx = ftcp_pool_alloc(&s->sock_pool);
 	if (idx < 0)
 		return -FTCP_EMFILE;
 	so = ftcp_sock_at(s, idx);

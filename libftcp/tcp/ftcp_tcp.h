@@ -250,6 +250,9 @@ void ftcp_tcp_pin_unwatch(struct ftcp_stack *s, int32_t idx);
 void ftcp_tcp_drop(struct ftcp_stack *s, int32_t idx, int err);
 /* Free the socket slot and buffers of a connection that reached CLOSED. */
 void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx);
+/* An orphan in TIME_WAIT gives its receive and send buffers back (the send
+ * buffer once no device references it). */
+void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx);
 
 static inline bool ftcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool ftcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }

@@ -72,6 +72,55 @@ int ftcp_tcp_tcb_buffers(struct ftcp_stack *s, struct ftcp_socket *so)
 	return 0;
 }
 
+void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_socket *so = ftcp_sock_at(s, idx);
+	struct ftcp_tcb *t = &so->tcb;
+
+	/* Only when nobody can read what is queued and nothing is left to
+	 * send: an orphan in TIME_WAIT. Its ACKs offer the window promised
+	 * so far (the empty queue offers nothing more). */
+	if (t->state != FTCP_TCP_TIME_WAIT || !(t->tf & FTCP_TF_ORPHAN))
+		return;
+	if (so->rxbuf != FTCP_NONE) {
+		ftcp_pool_free(&s->rxbuf_pool, so->rxbuf);
+		so->rxbuf = FTCP_NONE;
+		ftcp_memset(&t->rxq, 0, sizeof(t->rxq));
+	}
+	/* Send-ring bytes a device still references stay until it lets go
+	 * (the pin watch calls again then). */
+	if (t->txbuf != FTCP_NONE && !ftcp_tcp_reclaim_pending(t) && !t->pins.pin[0].refs &&
+	    !t->pins.pin[1].refs) {
+		ftcp_pool_free(&s->txbuf_pool, t->txbuf);
+		t->txbuf = FTCP_NONE;
+		ftcp_memset(&t->txq, 0, sizeof(t->txq));
+	}
+}
+
+bool ftcp_tcp_evict_time_wait(struct ftcp_stack *s)
+{
+	int32_t i, oldest = FTCP_NONE;
+	uint64_t when = 0;
+
+	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0; i = ftcp_pool_next(&s->sock_pool, i)) {
+		const struct ftcp_socket *so = ftcp_sock_at(s, i);
+		const struct ftcp_tcb *t = &so->tcb;
+		if (so->proto != FTCP_IP_PROTO_TCP || t->state != FTCP_TCP_TIME_WAIT ||
+		    !(t->tf & FTCP_TF_ORPHAN) || (t->tf & FTCP_TF_ON_OUTPUT) || t->pins.pin[0].refs ||
+		    t->pins.pin[1].refs)
+			continue;
+		if (oldest == FTCP_NONE || t->keep_timer.node.key < when) {
+			oldest = i;
+			when = t->keep_timer.node.key;
+		}
+	}
+	if (oldest == FTCP_NONE)
+		return false;
+	s->ctr.tcp_time_wait_evicted++;
+	ftcp_tcp_destroy(s, oldest);
+	return true;
+}
+
 ftcp_sock_t ftcp_tcp_open(struct ftcp_stack *s, ftcp_event_cb cb, void *user)
 {
 	int32_t idx = ftcp_sock_alloc(s, FTCP_IP_PROTO_TCP, cb, user);
@@ -522,6 +571,7 @@ int ftcp_tcp_close(struct ftcp_stack *s, int32_t idx)
 		t->tf |= FTCP_TF_ORPHAN;
 		so->gen = (uint16_t)((so->gen + 1) & FTCP_SOCK_GEN_MASK);
 		so->cb = NULL;
+		ftcp_tcp_shed_buffers(s, idx);
 		return 0;
 	default:
 		break;

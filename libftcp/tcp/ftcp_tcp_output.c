@@ -840,6 +840,7 @@ static void pin_watch_run(struct ftcp_stack *s)
 		*link = t->pin_next;
 		t->pin_next = FTCP_NONE;
 		t->tf &= ~FTCP_TF_PIN_WAIT;
+		ftcp_tcp_shed_buffers(s, idx); /* an orphan in TIME_WAIT: now it can */
 		if ((t->tf & FTCP_TF_WANT_WRITE) && ftcp_tcp_writable(t)) {
 			t->tf &= ~FTCP_TF_WANT_WRITE;
 			ftcp_sock_event(s, idx, FTCP_EV_WRITABLE);

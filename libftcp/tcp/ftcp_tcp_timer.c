@@ -137,6 +137,9 @@ void ftcp_tcp_enter_time_wait(struct ftcp_stack *s, int32_t idx)
 	ftcp_timer_cancel(s, &t->rtx_timer);
 	ftcp_timer_arm(s, &t->keep_timer, s->now + 2 * (uint64_t)s->cfg.tcp_msl_us);
 	ftcp_sock_event(s, idx, FTCP_EV_CLOSED);
+	/* Closed by the application already: 2 MSL of waiting needs no
+	 * buffers (or a short-connection load runs out of them). */
+	ftcp_tcp_shed_buffers(s, idx);
 }
 
 static void rtx_timer_fn(struct ftcp_stack *s, struct ftcp_timer *tm)

@@ -323,6 +323,86 @@ static void test_tcp_reuseport_spreads_connections_over_listeners(void)
 	harness_free(&t.p.h);
 }
 
+/* ---- short connections: TIME_WAIT keeps no buffers, yields its slot ---- */
+
+struct sc_test {
+	struct pair_test p;
+	ftcp_sock_t cli, srv;
+	int phase;
+};
+
+static void few_sockets(struct ftcp_config *c)
+{
+	c->max_sockets = 8; /* the listener, 7 connections */
+	c->rx_buffers = c->tx_buffers = 4;
+}
+
+/* Server side closes first (as an HTTP server with Connection: close), so
+ * the server holds TIME_WAIT; the client reads the response, then closes. */
+static bool sc_step(void *arg)
+{
+	struct sc_test *t = arg;
+	char buf[64];
+	int n;
+
+	switch (t->phase) {
+	case 0: /* accepted: answer and close */
+		t->srv = ftcp_accept(t->p.b, t->p.lsock, NULL, NULL, NULL);
+		if (t->srv < 0)
+			return false;
+		CU_ASSERT_EQUAL(ftcp_send(t->p.b, t->srv, "resp", 4), 4);
+		CU_ASSERT_EQUAL(ftcp_close(t->p.b, t->srv), 0);
+		t->phase = 1;
+		return false;
+	case 1: /* the client reads to the end, then closes */
+		while ((n = ftcp_recv(t->p.a, t->cli, buf, sizeof(buf), 0)) > 0)
+			;
+		if (n != 0)
+			return false;
+		CU_ASSERT_EQUAL(ftcp_close(t->p.a, t->cli), 0);
+		t->phase = 2;
+		return false;
+	default: /* done once the client's socket is gone */
+		{
+			struct ftcp_pool_stats ps;
+			ftcp_stack_pool_stats(t->p.a, &ps);
+			return ps.sockets_in_use == 0;
+		}
+	}
+}
+
+static void test_tcp_short_connections_outnumber_sockets_and_buffers(void)
+{
+	static struct sc_test t;
+	struct ftcp_sockaddr to = {B_IP, PORT};
+	struct ftcp_pool_stats ps;
+	unsigned i;
+
+	memset(&t, 0, sizeof(t));
+	setup(&t.p, NULL, NULL, few_sockets);
+	for (i = 0; i < 30; i++) {
+		t.cli = ftcp_tcp_open(t.p.a, NULL, NULL);
+		CU_ASSERT_FATAL(t.cli >= 0);
+		CU_ASSERT_EQUAL(ftcp_connect(t.p.a, t.cli, &to), -FTCP_EINPROGRESS);
+		t.phase = 0;
+		CU_ASSERT_FATAL(harness_run_fast(&t.p.h, sc_step, &t, 2000000));
+		/* The server's side waits in TIME_WAIT without buffers. */
+		ftcp_stack_pool_stats(t.p.b, &ps);
+		ASSERT_EQ_U64(ps.rx_buffers_in_use, 0);
+		ASSERT_EQ_U64(ps.tx_buffers_in_use, 0);
+	}
+	/* 30 connections through 7 slots: the oldest TIME_WAITs yielded. */
+	ftcp_stack_pool_stats(t.p.b, &ps);
+	ASSERT_EQ_U64(ps.sockets_in_use, 8);
+	ASSERT_EQ_U64(harness_counter(t.p.b, "tcp_time_wait_evicted"), 30 - 7);
+	ASSERT_EQ_U64(ps.socket_alloc_failures, 0);
+	ftcp_close(t.p.b, t.p.lsock);
+	harness_run_fast(&t.p.h, never, NULL, 61000000);
+	ftcp_stack_pool_stats(t.p.b, &ps);
+	ASSERT_EQ_U64(ps.sockets_in_use, 0);
+	harness_free(&t.p.h);
+}
+
 /* ---- tests ---- */
 
 static void test_tcp_handshake_negotiates_options_and_closes_cleanly(void)
@@ -968,6 +1048,7 @@ void register_tcp_tests(void)
 	           FTCP_CASE(test_tcp_bulk_both_directions_clean_link),
 	           FTCP_CASE(test_tcp_many_parallel_connections),
 	           FTCP_CASE(test_tcp_reuseport_spreads_connections_over_listeners),
+	           FTCP_CASE(test_tcp_short_connections_outnumber_sockets_and_buffers),
 	           FTCP_CASE(test_tcp_one_way_one_percent_loss),
 	           FTCP_CASE(test_tcp_one_way_five_percent_loss),
 	           FTCP_CASE(test_tcp_one_way_ten_percent_loss),

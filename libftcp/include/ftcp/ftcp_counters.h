@@ -85,6 +85,7 @@
 	X(tcp_syncookies_ok, "connections completed from a SYN cookie") \
 	X(tcp_syncookies_failed, "ACKs with an invalid SYN cookie") \
 	X(tcp_time_wait_reused, "TIME_WAIT connections replaced by a new SYN") \
+	X(tcp_time_wait_evicted, "TIME_WAIT connections ended early: no free socket for a new one") \
 	X(tcp_rx_no_socket, "segments for no connection or listener (reset sent)") \
 	X(tcp_rx_trimmed, "segments trimmed to the receive window") \
 	X(drop_tcp_short, "TCP segment truncated") \
