@@ -1129,8 +1129,12 @@ static bool time_wait_reuse(struct ftcp_stack *s, int32_t idx, const struct ftcp
 
 	if ((seg->flags & (FTCP_TCP_SYN | FTCP_TCP_ACK | FTCP_TCP_RST)) != FTCP_TCP_SYN)
 		return false;
-	if ((t->tf & FTCP_TF_TS_OK) && seg->opt.has_ts) {
-		if ((int32_t)(seg->opt.ts_val - t->ts_recent) <= 0)
+	/* A newer timestamp decides; an equal one (a peer with a millisecond
+	 * clock opening connections faster than that, as Linux does with a
+	 * per-host-pair offset) falls back to the sequence rule, as Linux's
+	 * TIME_WAIT does; an older one is refused. */
+	if ((t->tf & FTCP_TF_TS_OK) && seg->opt.has_ts && seg->opt.ts_val != t->ts_recent) {
+		if ((int32_t)(seg->opt.ts_val - t->ts_recent) < 0)
 			return false;
 	} else if (!ftcp_seq_gt(seg->seq, t->rcv_nxt)) {
 		return false;

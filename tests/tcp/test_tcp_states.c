@@ -1253,6 +1253,48 @@ static void test_time_wait_rejects_syn_with_old_timestamp_rfc6191(void)
 	tf_free(&f);
 }
 
+/* A peer whose millisecond clock has not moved since the old connection's
+ * last segment (Linux keeps one timestamp offset per host pair): an equal
+ * timestamp falls back to the sequence rule, so a higher ISN is accepted
+ * and a lower one refused. */
+static void syn_with_equal_timestamp(int32_t isn_delta, bool reused)
+{
+	struct tf f;
+	struct ftcp_tcp_opts syn;
+	uint32_t fin_ts;
+
+	tf_init(&f, NULL);
+	tf_passive_open(&f, &TF_OPTS_ALL);
+	CU_ASSERT_EQUAL(ftcp_close(f.s, f.sock), 0);
+	f.sock = -1;
+	tf_expect(&f, TCP_F | TCP_A, 1, 1, 1000);
+	fin_ts = tf_ts_opts(&f).ts_val;
+	tf_send(&f, TCP_F | TCP_A, 1, 2, NULL, 0);
+	tf_expect(&f, TCP_A, 2, 2, 1000);
+	syn = tf_syn_opts(&f, &TF_OPTS_ALL);
+	syn.ts_val = fin_ts;
+	syn.ts_ecr = 0;
+	tf_inject(&f, TCP_S, f.piss + (uint32_t)isn_delta, 0, 65535, &syn, NULL, 0);
+	if (reused) {
+		recv_to(&f, TF_PEER_PORT, TCP_S | TCP_A, f.piss + (uint32_t)isn_delta + 1, 1000);
+		CU_ASSERT_EQUAL(tf_counter(&f, "tcp_time_wait_reused"), 1);
+	} else {
+		tf_expect(&f, TCP_A, 2, 2, 1000);
+		CU_ASSERT_EQUAL(tf_counter(&f, "tcp_time_wait_reused"), 0);
+	}
+	tf_free(&f);
+}
+
+static void test_time_wait_reused_by_syn_with_equal_timestamp_and_higher_seq(void)
+{
+	syn_with_equal_timestamp(100000, true);
+}
+
+static void test_time_wait_rejects_syn_with_equal_timestamp_and_lower_seq(void)
+{
+	syn_with_equal_timestamp(-100000, false);
+}
+
 static void test_orphan_fin_wait_2_times_out_after_tcp_fin_wait2_us(void)
 {
 	struct tf f;
@@ -1874,6 +1916,8 @@ void register_tcp_states_tests(void)
 	           FTCP_CASE(test_time_wait_reacks_retransmitted_fin_and_restarts_2msl),
 	           FTCP_CASE(test_rst_in_time_wait_is_ignored_rfc1337),
 	           FTCP_CASE(test_time_wait_reused_by_syn_with_higher_seq),
+	           FTCP_CASE(test_time_wait_reused_by_syn_with_equal_timestamp_and_higher_seq),
+	           FTCP_CASE(test_time_wait_rejects_syn_with_equal_timestamp_and_lower_seq),
 	           FTCP_CASE(test_time_wait_reuse_picks_isn_above_old_connection),
 	           FTCP_CASE(test_time_wait_rejects_older_syn_with_an_ack),
 	           FTCP_CASE(test_time_wait_reused_by_syn_with_newer_timestamp_rfc6191),
