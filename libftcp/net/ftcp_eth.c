@@ -11,8 +11,6 @@ void ftcp_eth_input(struct ftcp_stack *s, const uint8_t *frame, uint32_t len, ui
 	const struct ftcp_mac *dst = (const struct ftcp_mac *)(const void *)frame;
 	bool bcast = false;
 
-	if (ftcp_tcp_input_fast(s, frame, len, rx_flags))
-		return;
 	if (len < FTCP_ETH_HLEN) {
 		s->ctr.drop_eth_short++;
 		return;

@@ -731,8 +731,8 @@ static void fin_input(struct ftcp_stack *s, int32_t idx)
 /* ---- header prediction ----
  * Most segments of a busy connection are one of two kinds (Van Jacobson's
  * observation, BSD's tcp_input): the next in-order data segment with no new
- * acknowledgment, or a pure ACK of new data, neither changing the window.
- * For those the common path below reduces to a few updates; this does
+ * acknowledgment, or a pure ACK of new data (a bulk receiver's ACKs open
+ * the window as its reader drains the queue). For those the common path below reduces to a few updates; this does
  * them, in the same order, after checking every condition that would take
  * the common path anywhere else. Anything else goes the long way. */
 static inline bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_repr *seg)
@@ -744,8 +744,7 @@ static inline bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_r
 	    (seg->flags & (uint8_t)~FTCP_TCP_PSH) != FTCP_TCP_ACK || seq != t->rcv_nxt ||
 	    seg->opt.n_sack || t->n_ooo || t->snd_nxt != t->snd_max ||
 	    (t->tf & (FTCP_TF_RECOVERY | FTCP_TF_PERSIST | FTCP_TF_FIN_QUEUED | FTCP_TF_RD_SHUT |
-	              FTCP_TF_ORPHAN | FTCP_TF_FIN_RCVD)) ||
-	    ((uint32_t)seg->window << t->snd_wscale) != t->snd_wnd)
+	              FTCP_TF_ORPHAN | FTCP_TF_FIN_RCVD)))
 		return false;
 	/* PAWS would pass: the timestamp is there and not older. */
 	if (ts && (!seg->opt.has_ts || (int32_t)(seg->opt.ts_val - t->ts_recent) < 0))
@@ -795,11 +794,16 @@ static void predicted_input(struct ftcp_stack *s, int32_t idx, const struct ftcp
 	}
 	t->last_rx_us = s->now;
 	t->keep_probes = 0;
-	/* ack_input's window update, with the window as it was. */
+	/* ack_input's window update. A new window makes no duplicate ACK
+	 * here: a pure ACK is predicted only when it acknowledges new data. */
 	if (ftcp_seq_lt(t->snd_wl1, seq) || (t->snd_wl1 == seq && ftcp_seq_le(t->snd_wl2, seg->ack))) {
+		uint32_t old_wnd = t->snd_wnd;
+		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		t->max_snd_wnd = FTCP_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seq;
 		t->snd_wl2 = seg->ack;
+		if (t->snd_wnd > old_wnd)
+			ftcp_tcp_schedule(s, idx);
 	}
 	if (len)
 		data_in_order(s, idx, t, seg->payload, len);
