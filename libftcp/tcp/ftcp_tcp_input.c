@@ -773,12 +773,20 @@ static inline void data_in_order(struct ftcp_stack *s, int32_t idx, struct ftcp_
 		s->ctr.drop_tcp_ooo_full++;
 	t->bytes_received += made;
 	t->rcv_nxt += made;
-	if (made)
-		ftcp_sock_event(s, idx, FTCP_EV_READABLE);
-	if (t->rcv_nxt - t->last_ack_sent >= 2u * t->mss)
-		ack_now(s, idx);
-	else
+	/* Most segments of a burst find READABLE raised and the ACK already
+	 * due: the calls would change nothing. */
+	if (made) {
+		const struct ftcp_socket *so = ftcp_container_of(t, struct ftcp_socket, tcb);
+		if (!(so->ev_pending & FTCP_EV_READABLE) || !(so->flags & FTCP_SOCK_EV_QUEUED))
+			ftcp_sock_event(s, idx, FTCP_EV_READABLE);
+	}
+	if (t->rcv_nxt - t->last_ack_sent >= 2u * t->mss) {
+		if ((t->tf & (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT)) !=
+		    (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT))
+			ack_now(s, idx);
+	} else {
 		ftcp_tcp_delack(s, t);
+	}
 }
 
 /* What the common path does with a segment predictable() accepts. */
