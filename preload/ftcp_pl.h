@@ -179,6 +179,9 @@ static inline bool pl_running(void)
 
 void pl_lock(void);
 void pl_unlock(void);
+/* pl_unlock after a non-blocking send: inline, the pass that transmits
+ * waits for the next call into the stack. */
+void pl_unlock_deferred(void);
 /* Inline mode: poll the stack once if nobody else is (lock not held). */
 void pl_poll_inline(void);
 bool pl_inline(void);

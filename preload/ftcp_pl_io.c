@@ -102,7 +102,10 @@ static ssize_t udp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 		rc = ftcp_sendto(pl.stack, s->h, buf, (uint32_t)len, to ? &fa : NULL);
 		if (rc >= 0)
 			s->bound = true;
-		pl_unlock();
+		if (nonblock && rc >= 0)
+			pl_unlock_deferred();
+		else
+			pl_unlock();
 		if (rc != -FTCP_EAGAIN)
 			break;
 		if (io_wait(s, nonblock, seq, deadline) < 0) {
@@ -149,7 +152,10 @@ static ssize_t tcp_send(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 				break;
 			}
 		}
-		pl_unlock();
+		if (nonblock)
+			pl_unlock_deferred();
+		else
+			pl_unlock();
 		if (sent == total)
 			return (ssize_t)sent;
 		if (rc < 0 && rc != -FTCP_EAGAIN) {

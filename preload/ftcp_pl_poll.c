@@ -150,6 +150,15 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, int64_t deadline, bool zero,
 	}
 
 	for (;;) {
+		/* Move the stack first (inline: it also sends what earlier
+		 * calls left queued), then look at the kernel's fds, then at
+		 * ours: an epoll fd of ours among the kernel's is then never
+		 * reported without the socket that made it ready. */
+		pl_poll_inline();
+		if (nk && pl_real.poll(sc.kfds, nk, 0) < 0) {
+			count = -1;
+			break;
+		}
 		pl_lock();
 		for (r = 0; r < ns; r++) {
 			struct pollfd *p = &fds[sc.sidx[r]];
@@ -161,11 +170,7 @@ static int do_poll(struct pollfd *fds, nfds_t nfds, int64_t deadline, bool zero,
 				                     (uint16_t)(p->events | POLLERR | POLLHUP));
 		}
 		seq = atomic_load_explicit(&pl.ev_seq, memory_order_acquire);
-		pl_unlock();
-		if (nk && pl_real.poll(sc.kfds, nk, 0) < 0) {
-			count = -1;
-			break;
-		}
+		pl_unlock_deferred(); /* the stack was moved just before */
 
 		for (j = 0; j < nk; j++)
 			fds[sc.kidx[j]].revents = sc.kfds[j].revents;

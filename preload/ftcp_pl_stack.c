@@ -67,6 +67,23 @@ void pl_unlock(void)
 	ftcp_driver_unlock(pl.drv);
 }
 
+/* A non-blocking send, inline: leave what it queued for the next call
+ * into the stack (the program's return to epoll_wait/poll, its next read,
+ * or its close), so one pass carries a whole round of responses and a
+ * close's FIN rides on the last data segment. An event-loop program always
+ * comes back; a blocking sender flushes at once (pl_unlock). */
+void pl_unlock_deferred(void)
+{
+	if (!pl_inline()) {
+		pl_unlock();
+		return;
+	}
+	if (pl_wake_pending())
+		pl_wake_flush(NULL, 0);
+	atomic_store_explicit(&lock_owner, 0, memory_order_relaxed);
+	ftcp_driver_unlock(pl.drv);
+}
+
 bool pl_inline(void)
 {
 	return ftcp_driver_inline(pl.drv);
