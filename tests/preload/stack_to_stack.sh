@@ -15,7 +15,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=${LIB:-$top/build/preload/libftcp.so}
 NS=ftcp-s2s-$$
-SOCK=/tmp/ftcp-s2s-$$.sock
+SOCK=/tmp/ftcp-s2s-$$.sock # an abstract name (memif's default), not a file
 SRV_PREFIX=ftcps2ss$$
 CLI_PREFIX=ftcps2sc$$
 SRV_IP=10.83.0.1
@@ -29,7 +29,7 @@ cleanup() {
 	stop_server
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK" "$SOCK" "/var/run/dpdk/$SRV_PREFIX" "/var/run/dpdk/$CLI_PREFIX"
+	rm -rf "$WORK" "/var/run/dpdk/$SRV_PREFIX" "/var/run/dpdk/$CLI_PREFIX"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -52,8 +52,9 @@ ip netns exec "$NS" ip link set lo up
 eal() { echo "--no-huge -m 1024 --no-pci -l $1 --log-level=3 --file-prefix=$2 --vdev=net_memif0,role=$3,socket=$SOCK"; }
 core=${FTCP_CORE:-inline}
 
-# run_ftcp <server|client> PROGRAM ARGS...: the program under libftcp on
-# its side of the memif link.
+# run_ftcp <server|client> PROGRAM ARGS...: exec the program under libftcp
+# on its side of the memif link (call it in a subshell: "( run_ftcp ... )",
+# so a background one's $! is the program's own pid).
 run_ftcp() {
 	local side=$1 ip prefix lcore role
 	shift
@@ -63,20 +64,20 @@ run_ftcp() {
 		ip=$CLI_IP prefix=$CLI_PREFIX lcore=1 role=client
 	fi
 	rm -rf "/var/run/dpdk/$prefix"
-	ip netns exec "$NS" env LD_PRELOAD="$LIB" FTCP_EAL="$(eal $lcore "$prefix" $role)" \
+	exec ip netns exec "$NS" env LD_PRELOAD="$LIB" FTCP_EAL="$(eal $lcore "$prefix" $role)" \
 		FTCP_IP="$ip/24" FTCP_CORE="$core" FTCP_LOG="${FTCP_LOG:-1}" FTCP_LINK_WAIT_MS=0 "$@"
 }
 
 start_server() {
 	local ready=$1
 	shift
-	rm -f "$SOCK"
-	run_ftcp server "$@" >"$WORK/srv.log" 2>&1 &
+	(run_ftcp server "$@") >"$WORK/srv.log" 2>&1 &
 	SRV_PID=$!
 	for _ in $(seq 100); do
 		kill -0 "$SRV_PID" 2>/dev/null || return 1
 		if [ "$ready" = socket ]; then
-			[ -S "$SOCK" ] && return 0
+			# memif's socket is abstract (DPDK's default): no file.
+			ip netns exec "$NS" grep -q "@$SOCK\$" /proc/net/unix && return 0
 		else
 			grep -q "$ready" "$WORK/srv.log" 2>/dev/null && return 0
 		fi
@@ -105,7 +106,7 @@ test_iperf3() {
 			stop_server
 			continue
 		fi
-		if run_ftcp client timeout 40 iperf3 -c "$SRV_IP" -t 3 $args >"$WORK/cli.log" 2>&1 &&
+		if (run_ftcp client timeout 40 iperf3 -c "$SRV_IP" -t 3 $args) >"$WORK/cli.log" 2>&1 &&
 			grep -q "receiver$" "$WORK/cli.log"; then
 			ok "iperf3 stack to stack ${args:-(1 stream)}: $(iperf_sum receiver "$WORK/cli.log")"
 		else
@@ -124,7 +125,7 @@ test_ncat() {
 	rm -f "$WORK/got" "$WORK/cli.log"
 	start_server socket sh -c "exec ncat -l $SRV_IP 5001 --recv-only > $WORK/got"
 	sleep 1 # ncat listens right after the stack starts; give it a moment
-	run_ftcp client timeout 60 ncat --send-only "$SRV_IP" 5001 <"$WORK/data" >"$WORK/cli.log" 2>&1
+	(run_ftcp client timeout 60 ncat --send-only "$SRV_IP" 5001) <"$WORK/data" >"$WORK/cli.log" 2>&1
 	for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
 	got=$(sha256sum "$WORK/got" 2>/dev/null | cut -d' ' -f1)
 	if [ "$got" = "$want" ]; then ok "ncat client -> server 64 MiB, sha256 match"; else bad "ncat client -> server: sha256 '$got'"; fi
@@ -133,7 +134,7 @@ test_ncat() {
 	rm -f "$WORK/got" "$WORK/cli.log"
 	start_server socket sh -c "exec ncat -l $SRV_IP 5002 --send-only < $WORK/data"
 	sleep 1
-	run_ftcp client timeout 60 ncat --recv-only "$SRV_IP" 5002 >"$WORK/got" 2>"$WORK/cli.log"
+	(run_ftcp client timeout 60 ncat --recv-only "$SRV_IP" 5002) >"$WORK/got" 2>"$WORK/cli.log"
 	got=$(sha256sum "$WORK/got" 2>/dev/null | cut -d' ' -f1)
 	if [ "$got" = "$want" ]; then ok "ncat server -> client 64 MiB, sha256 match"; else bad "ncat server -> client: sha256 '$got'"; fi
 	stop_server
