@@ -175,6 +175,10 @@ struct ftcp_tcb {
  * the frame goes through ftcp_eth_input. */
 bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t len,
                          uint32_t rx_flags);
+/* The same for the first frames of f (n of them), as many as qualify, in
+ * one call; returns how many were taken (0: f[0] goes through
+ * ftcp_eth_input). */
+uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f, uint16_t n);
 void ftcp_tcp_input(struct ftcp_stack *s, const struct ftcp_ipv4_repr *ip, const uint8_t *pkt,
                     uint32_t len, uint32_t rx_flags);
 void ftcp_tcp_tcb_init(struct ftcp_stack *s, struct ftcp_socket *so);

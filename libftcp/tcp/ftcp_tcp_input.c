@@ -849,22 +849,21 @@ static void fast_key(struct ftcp_stack *s, int32_t idx, const struct ftcp_ipv4_r
  * fails any of them goes the layered way from the start. Only the plain
  * shapes: our MAC, a 20-byte IPv4 header, both checksums verified by the
  * device, the NOP NOP TS option layout. */
-bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t len,
-                         uint32_t rx_flags)
+/* The frame checks of the one-step path: a frame for the hinted connection
+ * (tcp_fast_idx == conn_hint, the caller's to check) in the plain shape.
+ * On success *th is its TCP header and *total the IPv4 total length. The
+ * hint is only set by a lookup for our address and a TCP 4-tuple; the
+ * key, from a segment that passed every check, stands for them. */
+static inline bool fast_frame(const struct ftcp_stack *s, const uint8_t *frame, uint32_t len,
+                              uint32_t rx_flags, const uint8_t **thp, uint32_t *totalp)
 {
 	const uint32_t good = FTCP_RX_IP_CKSUM_GOOD | FTCP_RX_L4_CKSUM_GOOD;
 	const uint32_t hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
 	const uint8_t *ip = frame + FTCP_ETH_HLEN, *th = ip + FTCP_IPV4_HLEN;
-	int32_t idx = s->conn_hint;
-	struct ftcp_socket *so;
-	struct ftcp_tcp_repr seg;
 	uint64_t addrs;
 	uint32_t total, ports;
 
-	/* The hint is only set by a lookup for our address and a TCP 4-tuple;
-	 * the key, from a segment that passed every check, stands for them. */
-	if (idx == FTCP_NONE || idx != s->tcp_fast_idx ||
-	    (rx_flags & (good | FTCP_RX_IP_CKSUM_BAD | FTCP_RX_L4_CKSUM_BAD)) != good ||
+	if ((rx_flags & (good | FTCP_RX_IP_CKSUM_BAD | FTCP_RX_L4_CKSUM_BAD)) != good ||
 	    len < FTCP_ETH_HLEN + FTCP_IPV4_HLEN + hlen ||
 	    !ftcp_mac_eq((const struct ftcp_mac *)(const void *)frame, &s->mac) ||
 	    ftcp_get_be16(frame + 12) != FTCP_ETHERTYPE_IPV4 || ip[0] != 0x45 ||
@@ -879,6 +878,18 @@ bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t le
 	if (addrs != s->tcp_fast_addrs || ports != s->tcp_fast_ports ||
 	    total < FTCP_IPV4_HLEN + hlen || total > len - FTCP_ETH_HLEN)
 		return false;
+	*thp = th;
+	*totalp = total;
+	return true;
+}
+
+/* ftcp_tcp_input_fast once fast_frame() has passed the frame. */
+static bool fast_segment(struct ftcp_stack *s, int32_t idx, const uint8_t *th, uint32_t total)
+{
+	const uint32_t hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
+	struct ftcp_socket *so;
+	struct ftcp_tcp_repr seg;
+
 	so = ftcp_sock_at(s, idx);
 	/* What ftcp_tcp_parse would give (the SACK blocks, n_sack 0, unset). */
 	seg.src_port = so->rport;
@@ -905,6 +916,93 @@ bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t le
 	so->tcb.segs_in++;
 	predicted_input(s, idx, &seg);
 	return true;
+}
+
+bool ftcp_tcp_input_fast(struct ftcp_stack *s, const uint8_t *frame, uint32_t len,
+                         uint32_t rx_flags)
+{
+	int32_t idx = s->conn_hint;
+	const uint8_t *th;
+	uint32_t total;
+
+	return idx != FTCP_NONE && idx == s->tcp_fast_idx &&
+	       fast_frame(s, frame, len, rx_flags, &th, &total) && fast_segment(s, idx, th, total);
+}
+
+/* A run of in-order data segments of the hinted connection, the common
+ * case of a bulk receiver: what ftcp_tcp_input_fast does for each, with
+ * the connection's conditions checked once (nothing in the run changes
+ * them) and no segment representation built. Each segment is checked as
+ * predictable() would (seq, ack, window unchanged, PAWS, room) and
+ * applied as predicted_input() would, in order; the first that is not
+ * such a segment ends the run. */
+uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f, uint16_t n)
+{
+	const uint32_t hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
+	int32_t idx = s->conn_hint;
+	struct ftcp_socket *so;
+	struct ftcp_tcb *t;
+	uint16_t k;
+
+	if (idx == FTCP_NONE || idx != s->tcp_fast_idx)
+		return 0;
+	so = ftcp_sock_at(s, idx);
+	t = &so->tcb;
+	if (t->state != FTCP_TCP_ESTABLISHED || t->n_ooo || t->snd_nxt != t->snd_max ||
+	    (t->tf & (FTCP_TF_RECOVERY | FTCP_TF_PERSIST | FTCP_TF_FIN_QUEUED | FTCP_TF_RD_SHUT |
+	              FTCP_TF_ORPHAN | FTCP_TF_FIN_RCVD)) ||
+	    !(t->tf & FTCP_TF_TS_OK))
+		return ftcp_tcp_input_fast(s, f->data, f->len, f->flags);
+	for (k = 0; k < n; k++) {
+		const uint8_t *th;
+		uint32_t total, seq, ack, len, ts_val, made;
+		uint8_t flags;
+
+		if (!fast_frame(s, f[k].data, f[k].len, f[k].flags, &th, &total))
+			return k;
+		seq = ftcp_get_be32(th + 4);
+		ack = ftcp_get_be32(th + 8);
+		flags = th[13];
+		ts_val = ftcp_get_be32(th + FTCP_TCP_HLEN + 4);
+		len = total - FTCP_IPV4_HLEN - hlen;
+		if (!len || (flags & (uint8_t)~FTCP_TCP_PSH) != FTCP_TCP_ACK || seq != t->rcv_nxt ||
+		    ack != t->snd_una ||
+		    ((uint32_t)ftcp_get_be16(th + 14) << t->snd_wscale) != t->snd_wnd ||
+		    (int32_t)(ts_val - t->ts_recent) < 0 || !ftcp_seq_gt(t->rcv_adv, t->rcv_nxt) ||
+		    len > t->rcv_adv - t->rcv_nxt)
+			return k ? k : fast_segment(s, idx, th, total); /* one segment, the general way */
+		s->ctr.ipv4_rx++;
+		s->ctr.tcp_rx_segs++;
+		t->segs_in++;
+		/* predicted_input, the window unchanged. */
+		if (ftcp_seq_le(seq, t->last_ack_sent) && ftcp_seq_le(t->last_ack_sent, seq + len)) {
+			t->ts_recent = ts_val;
+			t->ts_recent_us = s->now;
+		}
+		t->last_rx_us = s->now;
+		t->keep_probes = 0;
+		if (ftcp_seq_lt(t->snd_wl1, seq) || (t->snd_wl1 == seq && ftcp_seq_le(t->snd_wl2, ack))) {
+			t->max_snd_wnd = FTCP_MAX(t->max_snd_wnd, t->snd_wnd);
+			t->snd_wl1 = seq;
+			t->snd_wl2 = ack;
+		}
+		/* data_in_order. */
+		made = ftcp_queue_write(&t->rxq, th + hlen, len);
+		if (made < len)
+			s->ctr.drop_tcp_ooo_full++;
+		t->bytes_received += made;
+		t->rcv_nxt += made;
+		if (made && (!(so->ev_pending & FTCP_EV_READABLE) || !(so->flags & FTCP_SOCK_EV_QUEUED)))
+			ftcp_sock_event(s, idx, FTCP_EV_READABLE);
+		if (t->rcv_nxt - t->last_ack_sent >= 2u * t->mss) {
+			if ((t->tf & (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT)) !=
+			    (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT))
+				ack_now(s, idx);
+		} else {
+			ftcp_tcp_delack(s, t);
+		}
+	}
+	return k;
 }
 
 /* ---- the common path, RFC 9293 3.10.7.4 ---- */
