@@ -581,11 +581,13 @@ static bool send_new(struct ftcp_stack *s, int32_t idx, uint32_t limit, bool tso
 static void send_bulk(struct ftcp_stack *s, int32_t idx, uint32_t wnd)
 {
 	const uint32_t need = FTCP_DEV_TX_TCP_CKSUM | FTCP_DEV_TX_IPV4_CKSUM;
+	const uint32_t tcp_hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
 	struct ftcp_tcb *t = &so->tcb;
-	uint32_t mss = t->mss, end = data_end(t), n = 0, ack, ts_val, rcv_wnd;
+	uint32_t mss = t->mss, end = data_end(t), n = 0, ack;
 	uint32_t caps = s->dev->caps;
-	const uint32_t tcp_hlen = FTCP_TCP_HLEN + FTCP_TCP_TS_OPT_LEN;
+	struct ftcp_tx_frame proto;
+	uint8_t run_hdr[FTCP_TCP_TPL_LEN], *th;
 	uint16_t window;
 
 	if (t->state != FTCP_TCP_ESTABLISHED || t->snd_nxt != t->snd_max ||
@@ -596,10 +598,22 @@ static void send_bulk(struct ftcp_stack *s, int32_t idx, uint32_t wnd)
 	    !ftcp_seq_gt(end, t->snd_nxt) || end - t->snd_nxt < mss ||
 	    wnd < t->snd_nxt - t->snd_una + mss || !nexthop_ready(s, t))
 		return;
-	rcv_wnd = out_window(s, idx, t);
-	window = (uint16_t)(rcv_wnd >> t->rcv_wscale);
+	window = (uint16_t)(out_window(s, idx, t) >> t->rcv_wscale);
 	ack = t->rcv_nxt;
-	ts_val = ftcp_tcp_ts_now(s, t);
+	/* The run's headers: everything but the IP id, the sequence number
+	 * and PSH is the same for all its segments (same length, so the same
+	 * checksum seed too). */
+	write_from_template(run_hdr, t, tcp_hlen, mss, 0, 0, ack, FTCP_TCP_ACK, window,
+	                    ftcp_tcp_ts_now(s, t));
+	th = run_hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
+	ftcp_put_be16(th + 16, ftcp_cksum_fold(t->tpl_psum + tcp_hlen + mss));
+	proto.hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
+	proto.flags = FTCP_TX_IP_CKSUM | FTCP_TX_TCP_CKSUM;
+	proto.l2_len = FTCP_ETH_HLEN;
+	proto.l3_len = FTCP_IPV4_HLEN;
+	proto.l4_len = (uint8_t)tcp_hlen;
+	proto.tso_segsz = 0;
+	proto.pin = &t->pins.pin[t->pins.epoch];
 	for (;;) {
 		uint32_t seq = t->snd_nxt, flight = seq - t->snd_una, avail = end - seq;
 		uint32_t len1, len2 = 0, off = seq - t->tx_seq;
@@ -617,23 +631,19 @@ static void send_bulk(struct ftcp_stack *s, int32_t idx, uint32_t wnd)
 			len2 = FTCP_MIN(mss - len1, ftcp_queue_peek_ref(&t->txq, off + len1, &payload2));
 		if (len1 + len2 != mss)
 			break; /* cannot happen (avail >= mss); send_new would cut it */
-		write_from_template(hdr, t, tcp_hlen, mss, s->ip_id, seq, ack,
-		                    FTCP_TCP_ACK | (avail == mss ? FTCP_TCP_PSH : 0), window, ts_val);
+		ftcp_memcpy(hdr, run_hdr, FTCP_TCP_TPL_LEN);
+		ftcp_put_be16(hdr + FTCP_ETH_HLEN + 4, s->ip_id);
 		s->ip_id++;
-		ftcp_put_be16(hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN + 16,
-		              ftcp_cksum_fold(t->tpl_psum + tcp_hlen + mss));
+		th = hdr + FTCP_ETH_HLEN + FTCP_IPV4_HLEN;
+		ftcp_put_be32(th + 4, seq);
+		if (avail == mss)
+			th[13] = FTCP_TCP_ACK | FTCP_TCP_PSH;
+		*f = proto;
 		f->hdr = hdr;
-		f->hdr_len = FTCP_ETH_HLEN + FTCP_IPV4_HLEN + tcp_hlen;
 		f->payload = payload;
 		f->payload_len = len1;
 		f->payload2 = payload2;
 		f->payload2_len = len2;
-		f->flags = FTCP_TX_IP_CKSUM | FTCP_TX_TCP_CKSUM;
-		f->l2_len = FTCP_ETH_HLEN;
-		f->l3_len = FTCP_IPV4_HLEN;
-		f->l4_len = (uint8_t)tcp_hlen;
-		f->tso_segsz = 0;
-		f->pin = &t->pins.pin[t->pins.epoch];
 		f->pin->refs++;
 		s->tcp_nframes++;
 		if (!n++) {
