@@ -959,7 +959,7 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 		uint8_t flags;
 
 		if (!fast_frame(s, f[k].data, f[k].len, f[k].flags, &th, &total))
-			return k;
+			break;
 		seq = ftcp_get_be32(th + 4);
 		ack = ftcp_get_be32(th + 8);
 		flags = th[13];
@@ -969,18 +969,17 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 		    ack != t->snd_una ||
 		    ((uint32_t)ftcp_get_be16(th + 14) << t->snd_wscale) != t->snd_wnd ||
 		    (int32_t)(ts_val - t->ts_recent) < 0 || !ftcp_seq_gt(t->rcv_adv, t->rcv_nxt) ||
-		    len > t->rcv_adv - t->rcv_nxt)
-			return k ? k : fast_segment(s, idx, th, total); /* one segment, the general way */
-		s->ctr.ipv4_rx++;
-		s->ctr.tcp_rx_segs++;
-		t->segs_in++;
-		/* predicted_input, the window unchanged. */
+		    len > t->rcv_adv - t->rcv_nxt) {
+			if (!k) /* one segment, the general way */
+				return fast_segment(s, idx, th, total);
+			break;
+		}
+		/* predicted_input, the window unchanged (the counters,
+		 * last_rx_us and keep_probes: once for the run, below). */
 		if (ftcp_seq_le(seq, t->last_ack_sent) && ftcp_seq_le(t->last_ack_sent, seq + len)) {
 			t->ts_recent = ts_val;
 			t->ts_recent_us = s->now;
 		}
-		t->last_rx_us = s->now;
-		t->keep_probes = 0;
 		if (ftcp_seq_lt(t->snd_wl1, seq) || (t->snd_wl1 == seq && ftcp_seq_le(t->snd_wl2, ack))) {
 			t->max_snd_wnd = FTCP_MAX(t->max_snd_wnd, t->snd_wnd);
 			t->snd_wl1 = seq;
@@ -1001,6 +1000,13 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 		} else {
 			ftcp_tcp_delack(s, t);
 		}
+	}
+	if (k) {
+		s->ctr.ipv4_rx += k;
+		s->ctr.tcp_rx_segs += k;
+		t->segs_in += k;
+		t->last_rx_us = s->now;
+		t->keep_probes = 0;
 	}
 	return k;
 }
