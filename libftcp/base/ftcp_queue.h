@@ -40,6 +40,19 @@ static inline uint32_t ftcp_queue_free(const struct ftcp_queue *q)
 
 /* Append up to len bytes; returns how many fit. */
 uint32_t ftcp_queue_write(struct ftcp_queue *q, const void *data, uint32_t len);
+/* ftcp_queue_write inline, for the receive path's per-segment append. */
+static inline uint32_t ftcp_queue_append(struct ftcp_queue *q, const void *data, uint32_t len)
+{
+	uint32_t at = q->head & (q->size - 1), first;
+
+	len = FTCP_MIN(len, ftcp_queue_free(q));
+	first = FTCP_MIN(len, q->size - at);
+	ftcp_memcpy(q->buf + at, data, first);
+	if (len > first)
+		ftcp_memcpy(q->buf, (const uint8_t *)data + first, len - first);
+	q->head += len;
+	return len;
+}
 /* Store up to len bytes at offset off past the write position without
  * making them readable; returns how many fit (0 if off is past the end). */
 uint32_t ftcp_queue_write_at(struct ftcp_queue *q, uint32_t off, const void *data,

@@ -986,7 +986,7 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 			t->snd_wl2 = ack;
 		}
 		/* data_in_order. */
-		made = ftcp_queue_write(&t->rxq, th + hlen, len);
+		made = ftcp_queue_append(&t->rxq, th + hlen, len);
 		if (made < len)
 			s->ctr.drop_tcp_ooo_full++;
 		t->bytes_received += made;
