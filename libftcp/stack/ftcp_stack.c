@@ -191,11 +191,12 @@ static int poll_rx(struct ftcp_stack *s)
 {
 	struct ftcp_device *dev = s->dev;
 	uint16_t n = dev->ops->rx_burst(dev, s->rx_frames, s->cfg.rx_burst, s->now), i, k;
+	uint64_t bytes = 0;
 
-	for (i = 0; i < n; i++) {
-		s->ctr.eth_rx_frames++;
-		s->ctr.eth_rx_bytes += s->rx_frames[i].len;
-	}
+	for (i = 0; i < n; i++)
+		bytes += s->rx_frames[i].len;
+	s->ctr.eth_rx_frames += n;
+	s->ctr.eth_rx_bytes += bytes;
 	/* An established connection's next segments, a run at a time; every
 	 * other frame layer by layer. */
 	for (i = 0; i < n; i += k) {

@@ -53,16 +53,20 @@ uint32_t ftcp_tcp_ts_now(const struct ftcp_stack *s, const struct ftcp_tcb *t)
 
 static void batch_flush(struct ftcp_stack *s)
 {
+	uint64_t bytes = 0;
 	struct ftcp_device *dev = s->dev;
 	uint16_t n = s->tcp_nframes, sent, i;
 
 	if (!n)
 		return;
 	sent = dev->ops->tx_burst(dev, s->tcp_frames, n, s->now);
-	for (i = 0; i < sent; i++) {
-		s->ctr.eth_tx_frames++;
-		s->ctr.eth_tx_bytes += ftcp_tx_frame_len(&s->tcp_frames[i]);
-	}
+	/* Summed in a local: stores to the counters would make every
+	 * iteration reload the frame array (they may alias, for all the
+	 * compiler knows). */
+	for (i = 0; i < sent; i++)
+		bytes += ftcp_tx_frame_len(&s->tcp_frames[i]);
+	s->ctr.eth_tx_frames += sent;
+	s->ctr.eth_tx_bytes += bytes;
 	if (sent < n) {
 		/* Keep the rest, in order, with their headers. */
 		s->ctr.tx_device_busy++;
