@@ -600,8 +600,11 @@ static void send_bulk(struct ftcp_stack *s, int32_t idx, uint32_t wnd)
 	    (caps & need) != need || ((caps & FTCP_DEV_TX_TSO) && s->cfg.tso_max_bytes) || !mss ||
 	    mss > s->mtu - FTCP_IPV4_HLEN - tcp_hlen ||
 	    !ftcp_seq_gt(end, t->snd_nxt) || end - t->snd_nxt < mss ||
-	    wnd < t->snd_nxt - t->snd_una + mss || !nexthop_ready(s, t))
+	    wnd < t->snd_nxt - t->snd_una + mss ||
+	    /* The next hop as remembered; resolving is send_new's. */
+	    !ftcp_arp_hint_hit(s, t->nexthop, t->arp_hint, &t->nexthop_mac))
 		return;
+	t->tf &= ~FTCP_TF_ARP_WAIT;
 	window = (uint16_t)(out_window(s, idx, t) >> t->rcv_wscale);
 	ack = t->rcv_nxt;
 	/* The run's headers: everything but the IP id, the sequence number
