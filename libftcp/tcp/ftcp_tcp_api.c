@@ -78,14 +78,16 @@ void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx)
 	struct ftcp_tcb *t = &so->tcb;
 
 	/* Only when nobody can read what is queued and nothing is left to
-	 * send: an orphan in TIME_WAIT. Its ACKs offer the window promised
-	 * so far (the empty queue offers nothing more). */
+	 * send: an orphan in TIME_WAIT. Past the peer's FIN no data is taken,
+	 * so its ACKs offer no window. */
 	if (t->state != FTCP_TCP_TIME_WAIT || !(t->tf & FTCP_TF_ORPHAN))
 		return;
 	if (so->rxbuf != FTCP_NONE) {
 		ftcp_pool_free(&s->rxbuf_pool, so->rxbuf);
 		so->rxbuf = FTCP_NONE;
 		ftcp_memset(&t->rxq, 0, sizeof(t->rxq));
+		t->n_ooo = 0;
+		t->rcv_adv = t->rcv_nxt;
 	}
 	/* Send-ring bytes a device still references stay until it lets go
 	 * (the pin watch calls again then). */
