@@ -347,7 +347,7 @@ core_busy() { # ticks core N spent not idle (user nice system irq softirq)
 HZ=$(getconf CLK_TCK)
 
 # A libftcp server's stack counters that explain a poor or failed run.
-STAT_KEYS="tcp_retrans_segs tcp_timeouts drop_tcp_no_socket drop_tcp_accept_full drop_tcp_syn_queue_full drop_tx_fifo_full drop_udp_rcvbuf tx_device_busy"
+STAT_KEYS="tcp_retrans_segs tcp_rto tcp_timeouts tcp_resets_rx drop_tcp_paws drop_tcp_out_of_window drop_tcp_no_socket drop_tcp_accept_full drop_tcp_syn_queue_full drop_tx_fifo_full drop_udp_rcvbuf tx_device_busy"
 stat_snap() {
 	[ "$SIDE" = libftcp ] || return 0
 	timeout 3 "$STAT" "$SRV_PID" all 2>/dev/null | awk -v keys="$STAT_KEYS" '
