@@ -205,6 +205,8 @@ void ftcp_tcp_send_synack_cookie(struct ftcp_stack *s, const struct ftcp_ipv4_re
 /* The next hop of some connections resolved: wake those waiting on it. */
 void ftcp_tcp_arp_resolved(struct ftcp_stack *s, uint32_t ip);
 uint32_t ftcp_tcp_rcv_window(const struct ftcp_tcb *t);
+/* The timestamp clock's offset for connections between two hosts. */
+uint32_t ftcp_tcp_ts_offset(const struct ftcp_stack *s, uint32_t laddr, uint32_t raddr);
 uint32_t ftcp_tcp_isn(const struct ftcp_stack *s, uint32_t laddr, uint16_t lport,
                       uint32_t raddr, uint16_t rport);
 uint32_t ftcp_tcp_ts_now(const struct ftcp_stack *s, const struct ftcp_tcb *t);

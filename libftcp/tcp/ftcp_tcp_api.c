@@ -197,6 +197,7 @@ int ftcp_tcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sock
 	t->nexthop = nexthop;
 	ftcp_tcp_set_iss(t, ftcp_tcp_isn(s, so->laddr ? so->laddr : s->ip, so->lport, a->addr,
 	                                 a->port));
+	t->ts_offset = ftcp_tcp_ts_offset(s, so->laddr ? so->laddr : s->ip, a->addr);
 	t->peer_mss = 536;
 	t->state = FTCP_TCP_SYN_SENT;
 	t->last_rx_us = s->now;

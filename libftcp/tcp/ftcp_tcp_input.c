@@ -227,6 +227,7 @@ static int32_t new_child(struct ftcp_stack *s, int32_t lidx, const struct ftcp_i
 	if (l->tcb.sndbuf)
 		t->sndbuf = FTCP_MIN(l->tcb.sndbuf, t->txq.size);
 	t->nexthop = ftcp_ip_nexthop(s, ip->src);
+	t->ts_offset = ftcp_tcp_ts_offset(s, ip->dst, ip->src);
 	t->parent = lidx;
 	t->irs = seg->seq;
 	t->rcv_nxt = seg->seq + 1;
@@ -334,7 +335,7 @@ static void listen_input(struct ftcp_stack *s, int32_t lidx, const struct ftcp_i
 			return;
 		}
 		isn = cookie_make(s, ip, seg, &mss);
-		tsval = ((uint32_t)(s->now / 1000) & ~0x1fu) |
+		tsval = (((uint32_t)(s->now / 1000) + ftcp_tcp_ts_offset(s, ip->dst, ip->src)) & ~0x1fu) |
 		        (seg->opt.has_wscale ? FTCP_MIN(seg->opt.wscale, 14u) : 0xfu) |
 		        (seg->opt.sack_ok ? 0x10u : 0);
 		ftcp_tcp_send_synack_cookie(s, ip, seg, isn, mss, tsval);

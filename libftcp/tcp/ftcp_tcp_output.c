@@ -43,6 +43,20 @@ uint32_t ftcp_tcp_isn(const struct ftcp_stack *s, uint32_t laddr, uint16_t lport
 	return (uint32_t)(s->now / 4) + (uint32_t)ftcp_siphash(&s->isn_key, in, sizeof(in));
 }
 
+uint32_t ftcp_tcp_ts_offset(const struct ftcp_stack *s, uint32_t laddr, uint32_t raddr)
+{
+	uint8_t in[9];
+
+	/* One offset per host pair, as Linux: timestamps then grow across
+	 * connections between the same two hosts, so a SYN that reuses a
+	 * 4-tuple the peer holds in TIME_WAIT passes its timestamp check
+	 * (RFC 6191), while the clock is not exposed to other hosts. */
+	ftcp_put_be32(in, laddr);
+	ftcp_put_be32(in + 4, raddr);
+	in[8] = 0x75; /* keeps these apart from the ISN hash inputs */
+	return (uint32_t)ftcp_siphash(&s->isn_key, in, sizeof(in));
+}
+
 uint32_t ftcp_tcp_ts_now(const struct ftcp_stack *s, const struct ftcp_tcb *t)
 {
 	/* A 1 ms clock (RFC 7323 5.4 asks for 1 ms to 1 s per tick). */
