@@ -59,7 +59,7 @@ void pl_unlock(void)
 	 * call queued before letting go. */
 	if (!pl_inline())
 		ftcp_driver_kick(pl.drv);
-	else
+	else if (pl_running()) /* not once the port is going away */
 		ftcp_driver_poll(pl.drv);
 	if (pl_wake_pending())
 		pl_wake_flush(NULL, 0);
@@ -91,9 +91,13 @@ bool pl_inline(void)
 
 void pl_poll_inline(void)
 {
-	if (!pl_inline() || !ftcp_driver_trylock(pl.drv))
+	/* Any thread may get here through a wait of ours, DPDK's interrupt
+	 * thread included: never once the stop began (checked under the
+	 * lock, which the stop takes to change the state). */
+	if (!pl_running() || !pl_inline() || !ftcp_driver_trylock(pl.drv))
 		return;
-	ftcp_driver_poll(pl.drv);
+	if (pl_running())
+		ftcp_driver_poll(pl.drv);
 	ftcp_driver_unlock(pl.drv);
 }
 
@@ -118,7 +122,9 @@ static void orderly_stop(const char *why)
 		return;
 	pl_dump_stop();
 	pl_sockets_shutdown_all();
+	ftcp_driver_lock(pl.drv);
 	atomic_store(&pl.state, PL_STOPPED);
+	ftcp_driver_unlock(pl.drv);
 	ftcp_driver_stop(pl.drv);
 	ftcp_dpdk_port_stop(pl.port);
 	ftcp_dpdk_eal_cleanup();
