@@ -897,7 +897,7 @@ static int ep_look(struct pl_epoll *ep, int epfd, struct epoll_event *ev, int ma
 		return -2;
 	}
 	n = ep_round(ep, epfd, ev, max, seq);
-	pl_unlock();
+	pl_unlock_deferred(); /* the stack was moved just before */
 	return n;
 }
 

@@ -210,7 +210,11 @@ static ssize_t udp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 		seq = atomic_load(&pl.ev_seq);
 		rc = ftcp_recvfrom(pl.stack, s->h, buf, (uint32_t)len,
 		                   (flags & MSG_PEEK) ? FTCP_MSG_PEEK : 0, &fa, &oflags, &full);
-		pl_unlock();
+		/* A datagram that was waiting needs no pass to take it. */
+		if (rc >= 0)
+			pl_unlock_deferred();
+		else
+			pl_unlock();
 		if (rc != -FTCP_EAGAIN)
 			break;
 		if (io_wait(s, nonblock, seq, deadline) < 0) {
@@ -279,9 +283,13 @@ static ssize_t tcp_recv(struct pl_sock *s, const struct iovec *iov, int iovcnt, 
 			i++;
 			off = 0;
 		}
-		pl_unlock();
-		if (got && (!waitall || got == total))
+		/* Data that was waiting needs no pass to take it; the window
+		 * update goes with the program's next call. */
+		if (got && (!waitall || got == total)) {
+			pl_unlock_deferred();
 			return (ssize_t)got;
+		}
+		pl_unlock();
 		if (eof)
 			return (ssize_t)got; /* end of stream */
 		if (rc < 0 && rc != -FTCP_EAGAIN) {
