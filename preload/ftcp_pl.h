@@ -179,8 +179,9 @@ static inline bool pl_running(void)
 
 void pl_lock(void);
 void pl_unlock(void);
-/* pl_unlock after a non-blocking send: inline, the pass that transmits
- * waits for the next call into the stack. */
+/* pl_unlock after a non-blocking send, a receive that found data, or a
+ * look right after a pass: inline, the next pass waits for the program's
+ * next call into the stack. */
 void pl_unlock_deferred(void);
 /* Inline mode: poll the stack once if nobody else is (lock not held). */
 void pl_poll_inline(void);

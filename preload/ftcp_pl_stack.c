@@ -67,10 +67,11 @@ void pl_unlock(void)
 	ftcp_driver_unlock(pl.drv);
 }
 
-/* A non-blocking send, inline: leave what it queued for the next call
- * into the stack (the program's return to epoll_wait/poll, its next read,
- * or its close), so one pass carries a whole round of responses and a
- * close's FIN rides on the last data segment. An event-loop program always
+/* Inline, after a non-blocking send, a receive that found data waiting,
+ * or a look at an epoll set right after a pass: leave the pass to the next
+ * call into the stack (the program's return to epoll_wait/poll, its next
+ * read, or its close), so one pass carries a whole round of responses and
+ * a close's FIN goes with the last data. An event-loop program always
  * comes back; a blocking sender flushes at once (pl_unlock). */
 void pl_unlock_deferred(void)
 {
