@@ -110,6 +110,10 @@ run_suites build-san "gcc asan+ubsan"
 run_replay build-san "gcc asan+ubsan"
 clang_build() { CC=clang setup build-clang; }
 step "clang build" clang_build
+# The scripted TCP cases once more on a device with checksum offloads,
+# which takes the fast paths (one-step receive, receive runs, bulk send).
+step "tcp suite, offloading device" env FTCP_TF_CAPS=0xf build/tests/ftcp-test-tcp
+step "tcp suite, offloading device, asan+ubsan" env FTCP_TF_CAPS=0xf build-san/tests/ftcp-test-tcp
 step "core rules" scripts/check-core.sh build
 # libftcp on DPDK against Linux TCP in private network namespaces.
 if [ -x build/tools/ftcp-echo ]; then

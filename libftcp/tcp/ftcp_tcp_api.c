@@ -172,6 +172,10 @@ int ftcp_tcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sock
 	}
 	if (so->err)
 		return -FTCP_EINVAL; /* a failed connection: open a new socket */
+	/* One connection per socket: one that ended stays connected in the
+	 * socket API's sense (Linux: EISCONN too); its TCB is not fresh. */
+	if (so->flags & FTCP_SOCK_CONNECTED)
+		return -FTCP_EISCONN;
 	if (!a || a->addr == 0 || a->port == 0 || a->addr == 0xffffffffu ||
 	    a->addr == s->subnet_bcast || ftcp_ipv4_is_multicast(a->addr))
 		return -FTCP_EINVAL;
@@ -195,6 +199,10 @@ int ftcp_tcp_connect(struct ftcp_stack *s, ftcp_sock_t h, const struct ftcp_sock
 	so->flags |= FTCP_SOCK_CONNECTED;
 	ftcp_demux_conn_insert(s, idx);
 	t->nexthop = nexthop;
+	/* A socket whose earlier connection ended may connect again: its
+	 * header template and next-hop hint were for the old peer. */
+	t->tpl_hlen = 0;
+	t->arp_hint = FTCP_NONE;
 	ftcp_tcp_set_iss(t, ftcp_tcp_isn(s, so->laddr ? so->laddr : s->ip, so->lport, a->addr,
 	                                 a->port));
 	t->ts_offset = ftcp_tcp_ts_offset(s, so->laddr ? so->laddr : s->ip, a->addr);

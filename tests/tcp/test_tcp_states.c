@@ -344,6 +344,28 @@ static void test_syn_received_gives_up_after_syn_retries_listener_unaffected(voi
 	tf_free(&f);
 }
 
+/* A socket whose connection ended cleanly (LAST_ACK answered) is still
+ * "connected" in the socket API's sense: connecting it again is refused
+ * (EISCONN, as Linux), not run on the old connection's state. */
+static void test_reconnect_after_close_is_refused(void)
+{
+	struct tf f;
+	struct ftcp_sockaddr to = {TF_PEER_IP, 40001};
+
+	tf_init(&f, NULL);
+	tf_active_open(&f, &TF_OPTS_ALL);
+	tf_send(&f, TCP_F | TCP_A, 1, 1, NULL, 0);
+	tf_expect(&f, TCP_A, 1, 2, 1000);
+	CU_ASSERT_EQUAL(ftcp_shutdown(f.s, f.sock, FTCP_SHUT_WR), 0);
+	tf_expect(&f, TCP_F | TCP_A, 1, 2, 1000);
+	tf_send(&f, TCP_A, 2, 2, NULL, 0);
+	tf_advance(&f, 1000);
+	CU_ASSERT_EQUAL_FATAL(tf_state(&f), FTCP_TCP_CLOSED);
+	CU_ASSERT_EQUAL(ftcp_connect(f.s, f.sock, &to), -FTCP_EISCONN);
+	tf_expect_none(&f, 10000);
+	tf_free(&f);
+}
+
 static void test_syn_retries_setting_bounds_synack_retransmissions(void)
 {
 	struct tf f;
@@ -1875,6 +1897,7 @@ void register_tcp_states_tests(void)
 	           FTCP_CASE(test_synack_retransmitted_at_1_2_4_8_16_32_seconds),
 	           FTCP_CASE(test_syn_received_gives_up_after_syn_retries_listener_unaffected),
 	           FTCP_CASE(test_syn_retries_setting_bounds_synack_retransmissions),
+	           FTCP_CASE(test_reconnect_after_close_is_refused),
 	           FTCP_CASE(test_syn_received_bad_ack_gets_rst_with_seq_seg_ack),
 	           FTCP_CASE(test_rst_in_syn_received_removes_child_silently),
 	           FTCP_CASE(test_rst_in_syn_received_not_at_rcv_nxt_gets_challenge_ack),
