@@ -58,10 +58,10 @@ static bool findable(const char *file)
 		if (!end)
 			end = p + strlen(p);
 		dl = (size_t)(end - p);
-		if (dl + 1 + strlen(file) < sizeof(buf)) {
+		if (dl + 2 + strlen(file) < sizeof(buf)) {
+			/* An empty PATH entry means the current directory. */
 			memcpy(buf, dl ? p : ".", dl ? dl : 1);
-			if (!dl)
-				dl = 1;
+			dl = dl ? dl : 1;
 			buf[dl] = '/';
 			strcpy(buf + dl + 1, file);
 			if (access(buf, X_OK) == 0)
@@ -72,16 +72,11 @@ static bool findable(const char *file)
 	}
 }
 
-static void before_exec(bool likely)
-{
-	if (likely)
-		pl_stop_for_exec();
-}
-
 PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	resolve();
-	before_exec(access(path, X_OK) == 0);
+	if (access(path, X_OK) == 0)
+		pl_stop_for_exec();
 	return real_execve(path, argv, envp);
 }
 
@@ -93,7 +88,8 @@ PL_EXPORT int execv(const char *path, char *const argv[])
 PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	resolve();
-	before_exec(findable(file));
+	if (findable(file))
+		pl_stop_for_exec();
 	return real_execvpe(file, argv, envp);
 }
 
@@ -105,67 +101,65 @@ PL_EXPORT int execvp(const char *file, char *const argv[])
 PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	resolve();
-	before_exec(fd >= 0);
+	if (fd >= 0)
+		pl_stop_for_exec();
 	return real_fexecve(fd, argv, envp);
 }
 
-/* The list forms: gather the arguments (up to the first NULL) into an
- * array on the stack, bounded so a missing terminator cannot run away. */
+/* The list forms: gather the arguments (up to the first NULL) into argv,
+ * bounded so a missing terminator cannot run away. false (E2BIG) when no
+ * terminator came within the bound. */
 #define PL_EXEC_MAX_ARGS 4096
 
-#define GATHER(first, ap, argv, n)                                             \
-	do {                                                                   \
-		(argv)[0] = (char *)(first);                                   \
-		for ((n) = 1; (argv)[(n)-1] && (n) < PL_EXEC_MAX_ARGS; (n)++)  \
-			(argv)[(n)] = va_arg((ap), char *);                    \
-	} while (0)
+static bool gather(const char *first, va_list *ap, char **argv)
+{
+	size_t n;
+
+	argv[0] = (char *)first;
+	for (n = 1; argv[n - 1]; n++) {
+		if (n == PL_EXEC_MAX_ARGS) {
+			errno = E2BIG;
+			return false;
+		}
+		argv[n] = va_arg(*ap, char *);
+	}
+	return true;
+}
 
 PL_EXPORT int execl(const char *path, const char *arg, ...)
 {
-	char *argv[PL_EXEC_MAX_ARGS + 1];
-	size_t n;
+	char *argv[PL_EXEC_MAX_ARGS];
 	va_list ap;
+	bool ok;
 
 	va_start(ap, arg);
-	GATHER(arg, ap, argv, n);
+	ok = gather(arg, &ap, argv);
 	va_end(ap);
-	if (argv[n - 1]) {
-		errno = E2BIG;
-		return -1;
-	}
-	return execve(path, argv, environ);
+	return ok ? execve(path, argv, environ) : -1;
 }
 
 PL_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	char *argv[PL_EXEC_MAX_ARGS + 1];
-	size_t n;
+	char *argv[PL_EXEC_MAX_ARGS];
 	va_list ap;
+	bool ok;
 
 	va_start(ap, arg);
-	GATHER(arg, ap, argv, n);
+	ok = gather(arg, &ap, argv);
 	va_end(ap);
-	if (argv[n - 1]) {
-		errno = E2BIG;
-		return -1;
-	}
-	return execvpe(file, argv, environ);
+	return ok ? execvpe(file, argv, environ) : -1;
 }
 
 PL_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *argv[PL_EXEC_MAX_ARGS + 1], *const *envp;
-	size_t n;
+	char *argv[PL_EXEC_MAX_ARGS], *const *envp = NULL;
 	va_list ap;
+	bool ok;
 
 	va_start(ap, arg);
-	GATHER(arg, ap, argv, n);
-	if (argv[n - 1]) {
-		va_end(ap);
-		errno = E2BIG;
-		return -1;
-	}
-	envp = va_arg(ap, char *const *);
+	ok = gather(arg, &ap, argv);
+	if (ok)
+		envp = va_arg(ap, char *const *);
 	va_end(ap);
-	return execve(path, argv, envp);
+	return ok ? execve(path, argv, envp) : -1;
 }
