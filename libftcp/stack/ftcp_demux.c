@@ -163,26 +163,39 @@ static int32_t reuseport_pick(const struct ftcp_stack *s, int32_t pick, uint32_t
 	return pick;
 }
 
+/* How well an unconnected owner of the port fits a packet to laddr: a
+ * socket bound to our address only takes unicast and beats the wildcard
+ * (which also takes broadcasts); on the same address a TCP listener beats
+ * a socket that is only bound. 0: it does not take the packet. */
+static int owner_rank(const struct ftcp_socket *so, uint32_t laddr)
+{
+	int r;
+
+	if (so->flags & FTCP_SOCK_CONNECTED)
+		return 0;
+	if (so->laddr == laddr)
+		r = 3;
+	else if (so->laddr == 0)
+		r = 1;
+	else
+		return 0;
+	return r + (so->proto == FTCP_IP_PROTO_TCP && so->tcb.state == FTCP_TCP_LISTEN);
+}
+
 int32_t ftcp_demux_lookup(const struct ftcp_stack *s, uint8_t proto, uint32_t laddr,
                           uint16_t lport, uint32_t raddr, uint16_t rport)
 {
 	int32_t i = ftcp_demux_conn_lookup(s, proto, laddr, lport, raddr, rport), pick = FTCP_NONE;
+	int best = 0;
 
 	if (i != FTCP_NONE)
 		return i;
 	for (i = s->port_buckets[port_hash(s, proto, lport)]; i != FTCP_NONE;) {
 		const struct ftcp_socket *so = ftcp_sock_at(s, i);
-		if (so->proto == proto && so->lport == lport && !(so->flags & FTCP_SOCK_CONNECTED)) {
-			/* A socket bound to our address only takes unicast; the
-			 * wildcard also takes broadcasts. A TCP listener goes
-			 * before a socket that is only bound. */
-			bool better = pick == FTCP_NONE ||
-			              (so->laddr == laddr && ftcp_sock_at(s, pick)->laddr != laddr) ||
-			              (so->laddr == ftcp_sock_at(s, pick)->laddr && proto == FTCP_IP_PROTO_TCP &&
-			               so->tcb.state == FTCP_TCP_LISTEN &&
-			               ftcp_sock_at(s, pick)->tcb.state != FTCP_TCP_LISTEN);
-			if ((so->laddr == laddr || so->laddr == 0) && better)
-				pick = i;
+		int r = so->proto == proto && so->lport == lport ? owner_rank(so, laddr) : 0;
+		if (r > best) {
+			best = r;
+			pick = i;
 		}
 		i = so->port_next;
 	}
