@@ -169,6 +169,7 @@ int ftcp_stack_init(struct ftcp_stack **out, const struct ftcp_config *c,
 	s->ev_head = s->ev_tail = FTCP_NONE;
 	s->tcp_out_head = s->tcp_out_tail = FTCP_NONE;
 	s->tcp_pin_head = FTCP_NONE;
+	s->tcp_tw_head = s->tcp_tw_tail = FTCP_NONE;
 	/* Keys for ISNs (RFC 6528) and SYN cookies, derived from the secret. */
 	s->isn_key.k0 = ftcp_mix64(c->secret ^ 0x49534e4b45593031ull);
 	s->isn_key.k1 = ftcp_mix64(c->secret ^ 0x49534e4b45593032ull);

@@ -149,6 +149,9 @@ struct ftcp_stack {
 	 * per-frame slots, payload referenced), keys, limits. */
 	int32_t tcp_out_head, tcp_out_tail;
 	int32_t tcp_pin_head; /* connections whose acked bytes a device still pins */
+	/* Orphans in TIME_WAIT in the order they got there: a full socket
+	 * pool evicts the head without a walk over every socket. */
+	int32_t tcp_tw_head, tcp_tw_tail;
 	struct ftcp_tx_frame *tcp_frames;
 	uint8_t *tcp_hdrs;
 	uint16_t tcp_nframes;

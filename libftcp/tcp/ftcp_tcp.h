@@ -65,6 +65,7 @@ enum ftcp_tcp_tflags {
 	FTCP_TF_TLP = 1u << 18,        /* the retransmission timer is a tail loss probe */
 	FTCP_TF_TLP_OUT = 1u << 19,    /* a probe was sent; none again until an ACK */
 	FTCP_TF_PIN_WAIT = 1u << 20,   /* on the pin-watch list (acked bytes still pinned) */
+	FTCP_TF_TW_LISTED = 1u << 21,  /* an orphan in TIME_WAIT, on the stack's eviction list */
 };
 
 /* Zero-copy TX: frames referencing the send queue hold a pin of the
@@ -154,6 +155,9 @@ struct ftcp_tcb {
 	uint8_t tpl[FTCP_TCP_TPL_LEN];
 	uint8_t tpl_hlen;
 	uint16_t tpl_psum;
+
+	/* The stack's list of orphans in TIME_WAIT, oldest first. */
+	int32_t tw_prev, tw_next;
 
 	/* Listener: SYN queue count and accept queue; child: its listener. */
 	int32_t parent;

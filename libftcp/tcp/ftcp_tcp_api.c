@@ -30,6 +30,7 @@ void ftcp_tcp_tcb_init(struct ftcp_stack *s, struct ftcp_socket *so)
 	t->state = FTCP_TCP_CLOSED;
 	t->txbuf = FTCP_NONE;
 	t->parent = t->acc_next = t->acc_head = t->acc_tail = t->out_next = t->pin_next = FTCP_NONE;
+	t->tw_prev = t->tw_next = FTCP_NONE;
 	t->arp_hint = FTCP_NONE;
 	t->rto_us = s->cfg.tcp_rto_init_us;
 	t->keep_idle_s = s->cfg.tcp_keepidle_s;
@@ -72,6 +73,40 @@ int ftcp_tcp_tcb_buffers(struct ftcp_stack *s, struct ftcp_socket *so)
 	return 0;
 }
 
+static void tw_link(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = &ftcp_sock_at(s, idx)->tcb;
+
+	if (t->tf & FTCP_TF_TW_LISTED)
+		return;
+	t->tf |= FTCP_TF_TW_LISTED;
+	t->tw_next = FTCP_NONE;
+	t->tw_prev = s->tcp_tw_tail;
+	if (s->tcp_tw_tail != FTCP_NONE)
+		ftcp_sock_at(s, s->tcp_tw_tail)->tcb.tw_next = idx;
+	else
+		s->tcp_tw_head = idx;
+	s->tcp_tw_tail = idx;
+}
+
+static void tw_unlink(struct ftcp_stack *s, int32_t idx)
+{
+	struct ftcp_tcb *t = &ftcp_sock_at(s, idx)->tcb;
+
+	if (!(t->tf & FTCP_TF_TW_LISTED))
+		return;
+	t->tf &= ~FTCP_TF_TW_LISTED;
+	if (t->tw_prev != FTCP_NONE)
+		ftcp_sock_at(s, t->tw_prev)->tcb.tw_next = t->tw_next;
+	else
+		s->tcp_tw_head = t->tw_next;
+	if (t->tw_next != FTCP_NONE)
+		ftcp_sock_at(s, t->tw_next)->tcb.tw_prev = t->tw_prev;
+	else
+		s->tcp_tw_tail = t->tw_prev;
+	t->tw_prev = t->tw_next = FTCP_NONE;
+}
+
 void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx)
 {
 	struct ftcp_socket *so = ftcp_sock_at(s, idx);
@@ -82,6 +117,7 @@ void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx)
 	 * so its ACKs offer no window. */
 	if (t->state != FTCP_TCP_TIME_WAIT || !(t->tf & FTCP_TF_ORPHAN))
 		return;
+	tw_link(s, idx);
 	if (so->rxbuf != FTCP_NONE) {
 		ftcp_pool_free(&s->rxbuf_pool, so->rxbuf);
 		so->rxbuf = FTCP_NONE;
@@ -101,26 +137,19 @@ void ftcp_tcp_shed_buffers(struct ftcp_stack *s, int32_t idx)
 
 bool ftcp_tcp_evict_time_wait(struct ftcp_stack *s)
 {
-	int32_t i, oldest = FTCP_NONE;
-	uint64_t when = 0;
+	int32_t i;
 
-	for (i = ftcp_pool_next(&s->sock_pool, -1); i >= 0; i = ftcp_pool_next(&s->sock_pool, i)) {
-		const struct ftcp_socket *so = ftcp_sock_at(s, i);
-		const struct ftcp_tcb *t = &so->tcb;
-		if (so->proto != FTCP_IP_PROTO_TCP || t->state != FTCP_TCP_TIME_WAIT ||
-		    !(t->tf & FTCP_TF_ORPHAN) || (t->tf & FTCP_TF_ON_OUTPUT) || t->pins.pin[0].refs ||
-		    t->pins.pin[1].refs)
+	/* The oldest first; one still queued for output or still pinned by a
+	 * device cannot go yet (rare: its last ACK is on its way out). */
+	for (i = s->tcp_tw_head; i != FTCP_NONE; i = ftcp_sock_at(s, i)->tcb.tw_next) {
+		const struct ftcp_tcb *t = &ftcp_sock_at(s, i)->tcb;
+		if ((t->tf & FTCP_TF_ON_OUTPUT) || t->pins.pin[0].refs || t->pins.pin[1].refs)
 			continue;
-		if (oldest == FTCP_NONE || t->keep_timer.node.key < when) {
-			oldest = i;
-			when = t->keep_timer.node.key;
-		}
+		s->ctr.tcp_time_wait_evicted++;
+		ftcp_tcp_destroy(s, i);
+		return true;
 	}
-	if (oldest == FTCP_NONE)
-		return false;
-	s->ctr.tcp_time_wait_evicted++;
-	ftcp_tcp_destroy(s, oldest);
-	return true;
+	return false;
 }
 
 ftcp_sock_t ftcp_tcp_open(struct ftcp_stack *s, ftcp_event_cb cb, void *user)
@@ -463,6 +492,7 @@ void ftcp_tcp_destroy(struct ftcp_stack *s, int32_t idx)
 	struct ftcp_tcb *t = &so->tcb;
 
 	ftcp_tcp_pin_unwatch(s, idx);
+	tw_unlink(s, idx);
 	cancel_timers(s, t);
 	unlink_child(s, idx);
 	t->state = FTCP_TCP_CLOSED;

@@ -376,7 +376,10 @@ static void test_tcp_short_connections_outnumber_sockets_and_buffers(void)
 	static struct sc_test t;
 	struct ftcp_sockaddr to = {B_IP, PORT};
 	struct ftcp_pool_stats ps;
-	unsigned i;
+	struct ftcp_sockaddr local;
+	uint16_t cli_port[30];
+	int32_t j;
+	unsigned i, n;
 
 	memset(&t, 0, sizeof(t));
 	setup(&t.p, NULL, NULL, few_sockets);
@@ -384,6 +387,8 @@ static void test_tcp_short_connections_outnumber_sockets_and_buffers(void)
 		t.cli = ftcp_tcp_open(t.p.a, NULL, NULL);
 		CU_ASSERT_FATAL(t.cli >= 0);
 		CU_ASSERT_EQUAL(ftcp_connect(t.p.a, t.cli, &to), -FTCP_EINPROGRESS);
+		CU_ASSERT_EQUAL_FATAL(ftcp_getsockname(t.p.a, t.cli, &local), 0);
+		cli_port[i] = local.port;
 		t.phase = 0;
 		CU_ASSERT_FATAL(harness_run_fast(&t.p.h, sc_step, &t, 2000000));
 		/* The server's side waits in TIME_WAIT without buffers. */
@@ -396,6 +401,15 @@ static void test_tcp_short_connections_outnumber_sockets_and_buffers(void)
 	ASSERT_EQ_U64(ps.sockets_in_use, 8);
 	ASSERT_EQ_U64(harness_counter(t.p.b, "tcp_time_wait_evicted"), 30 - 7);
 	ASSERT_EQ_U64(ps.socket_alloc_failures, 0);
+	/* The 7 left are the newest, oldest first on the eviction list. */
+	n = 0;
+	for (j = t.p.b->tcp_tw_head; j != FTCP_NONE && n < 8; j = ftcp_sock_at(t.p.b, j)->tcb.tw_next) {
+		const struct ftcp_socket *so = ftcp_sock_at(t.p.b, j);
+		CU_ASSERT_EQUAL(so->tcb.state, FTCP_TCP_TIME_WAIT);
+		CU_ASSERT_EQUAL(so->rport, cli_port[30 - 7 + n]);
+		n++;
+	}
+	CU_ASSERT_EQUAL(n, 7);
 	ftcp_close(t.p.b, t.p.lsock);
 	harness_run_fast(&t.p.h, never, NULL, 61000000);
 	ftcp_stack_pool_stats(t.p.b, &ps);
