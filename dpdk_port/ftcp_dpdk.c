@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include "ftcp_dpdk.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -45,6 +47,7 @@ struct ftcp_dpdk_port {
 	struct rte_mempool *ref_pool;  /* struct ext_ref */
 	uint64_t tx_refused, tx_nombuf, rx_scattered;
 	uint32_t idle_polls;
+	int rx_fd;                     /* readable when RX has frames, or -1 */
 	struct rte_mbuf *txm[BURST_MAX];
 	struct ext_ref *txref[BURST_MAX];
 };
@@ -311,6 +314,47 @@ static const struct ftcp_device_ops dpdk_ops = {
 	.tx_burst = dpdk_tx_burst,
 };
 
+/* ---- waiting for frames ---- */
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+/* net_af_xdp's socket: poll() reports it readable once its RX ring holds
+ * frames (the kernel wakes pollers as it fills the ring), which is what a
+ * sleeping poller needs. The PMD does not hand it out (22.11 has no RX
+ * interrupts for it), so find the process's one AF_XDP socket; with
+ * none or several (which queue is whose?) there is no fd to wait on. */
+static int find_xsk_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1, n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		int dom = 0;
+		socklen_t len = sizeof(dom);
+
+		if (*end || end == e->d_name || fd < 0 || fd == dirfd(d))
+			continue;
+		if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 && dom == AF_XDP) {
+			found = (int)fd;
+			n++;
+		}
+	}
+	closedir(d);
+	return n == 1 ? found : -1;
+}
+
+int ftcp_dpdk_rx_wait_fd(const struct ftcp_dpdk_port *p)
+{
+	return p->rx_fd;
+}
+
 /* ---- start and stop ---- */
 
 /* "rx ipv4_cksum,... tx ...; offered, unused: tcp_tso" for the banner. */
@@ -498,6 +542,7 @@ int ftcp_dpdk_port_start(struct ftcp_dpdk_port **out, const struct ftcp_dpdk_con
 	}
 	rte_eth_macaddr_get(p->port_id, &mac);
 	memcpy(p->dev.mac.b, mac.addr_bytes, 6);
+	p->rx_fd = strcmp(p->driver, "net_af_xdp") == 0 ? find_xsk_fd() : -1;
 	p->dev.ops = &dpdk_ops;
 	p->dev.mtu = c->mtu;
 	*out = p;

@@ -63,6 +63,11 @@ struct ftcp_device *ftcp_dpdk_device(struct ftcp_dpdk_port *p);
 uint16_t ftcp_dpdk_port_id(const struct ftcp_dpdk_port *p);
 const char *ftcp_dpdk_driver(const struct ftcp_dpdk_port *p);
 bool ftcp_dpdk_zero_copy(const struct ftcp_dpdk_port *p);
+/* An fd that poll() reports readable (POLLIN) while the RX queue holds
+ * frames, for a poller that wants to sleep until traffic comes; -1 when
+ * the device offers none (then sleep in short steps and poll). Only
+ * net_af_xdp has one so far. */
+int ftcp_dpdk_rx_wait_fd(const struct ftcp_dpdk_port *p);
 /* Whether the link is up now (never blocks). */
 bool ftcp_dpdk_link_up(const struct ftcp_dpdk_port *p);
 /* The offloads in use and those offered but unused, as text. */

@@ -151,6 +151,8 @@ struct pl_global {
 	struct ftcp_stack *stack;
 	struct ftcp_driver *drv;
 	struct ftcp_dpdk_port *port;
+	/* The NIC's "frames waiting" fd for inline sleepers, or -1. */
+	int nic_fd;
 	char fail_msg[1024];
 	/* fd -> object; NULL for fds libftcp does not serve. Written under
 	 * the lock, read anywhere (an fd's entry only changes while the
@@ -186,6 +188,10 @@ void pl_unlock_deferred(void);
 /* Inline mode: poll the stack once if nobody else is (lock not held). */
 void pl_poll_inline(void);
 bool pl_inline(void);
+/* Inline: how long a thread with nothing to do may sleep before polling
+ * again: until the stack's next timer (at most 10 ms) when the NIC's fd
+ * wakes it for frames, else FTCP_IDLE_SLEEP_US. */
+int64_t pl_inline_sleep_ns(void);
 uint64_t pl_now_us(void);
 /* Monotonic nanoseconds, for deadlines. */
 int64_t pl_now_ns(void);

@@ -692,6 +692,30 @@ static int kernel_wait(int epfd, struct epoll_event *ev, int max, int64_t ns,
 	return pl_real.epoll_pwait(epfd, ev, max, ms, sigmask);
 }
 
+/* Sleep until the epoll set or the NIC's fd is ready (or ns pass), then
+ * take what the set holds without waiting. 0 when only frames came. */
+static int nic_wait(int epfd, struct epoll_event *ev, int max, int64_t ns,
+                    const sigset_t *sigmask)
+{
+	struct pollfd p[2] = {{.fd = epfd, .events = POLLIN}, {.fd = pl.nic_fd, .events = POLLIN}};
+	struct timespec ts, *tsp = NULL;
+	int rc;
+
+	if (ns >= 0) {
+		ts.tv_sec = (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		tsp = &ts;
+	}
+	rc = pl_real.ppoll(p, 2, tsp, sigmask);
+	if (rc <= 0)
+		return rc;
+	/* Not readable (POLLNVAL: another thread closed the set; the caller
+	 * sees it dead) is nothing to take. */
+	if (!(p[0].revents & POLLIN))
+		return 0;
+	return kernel_wait(epfd, ev, max, 0, NULL);
+}
+
 /* Drop our tagged entries from a kernel result (no lock: only for sets
  * without offloaded items, or in a forked child). Returns the new count;
  * *efd: the eventfd was among them. */
@@ -1006,10 +1030,17 @@ static int ep_wait(int epfd, struct epoll_event *ev, int max, int64_t deadline, 
 		pl_unlock();
 
 		left = left_ns(deadline);
-		/* Inline, nobody else moves the stack: come back to poll it. */
-		if (pl_inline() && (left < 0 || left > idle_slice_ns()))
-			left = idle_slice_ns();
-		k = kernel_wait(epfd, ev, max, left, sigmask);
+		/* Inline, nobody else moves the stack: come back to poll it,
+		 * when frames come (the NIC's fd) or after a short step. */
+		if (pl_inline()) {
+			int64_t most = pl_inline_sleep_ns();
+			if (left < 0 || left > most)
+				left = most;
+		}
+		if (pl_inline() && pl.nic_fd >= 0)
+			k = nic_wait(epfd, ev, max, left, sigmask);
+		else
+			k = kernel_wait(epfd, ev, max, left, sigmask);
 		e = errno;
 
 		if (pl_inline())

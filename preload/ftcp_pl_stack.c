@@ -17,7 +17,7 @@
 #include "ftcp_dpdk.h"
 #include "ftcp_driver.h"
 
-struct pl_global pl;
+struct pl_global pl = {.nic_fd = -1};
 
 static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 static pid_t start_pid;
@@ -88,6 +88,24 @@ void pl_unlock_deferred(void)
 bool pl_inline(void)
 {
 	return ftcp_driver_inline(pl.drv);
+}
+
+#define NIC_SLEEP_MAX_US 10000
+
+int64_t pl_inline_sleep_ns(void)
+{
+	uint64_t deadline, now;
+
+	if (pl.nic_fd < 0 || !ftcp_driver_trylock(pl.drv))
+		return (int64_t)pl.cfg.idle_sleep_us * 1000;
+	deadline = ftcp_stack_next_deadline(pl.stack);
+	ftcp_driver_unlock(pl.drv);
+	now = ftcp_dpdk_now_us();
+	if (deadline <= now)
+		return 0;
+	if (deadline - now > NIC_SLEEP_MAX_US)
+		return (int64_t)NIC_SLEEP_MAX_US * 1000;
+	return (int64_t)(deadline - now) * 1000;
 }
 
 void pl_poll_inline(void)
@@ -200,6 +218,7 @@ static int do_start(void)
 		ftcp_dpdk_eal_cleanup();
 		return start_failed(m);
 	}
+	pl.nic_fd = ftcp_dpdk_rx_wait_fd(pl.port);
 	if (!ftcp_dpdk_link_up(pl.port))
 		pl_log(pl.cfg.link_wait_ms ? PL_WARN : PL_INFO,
 		       "%s: link down after %u ms (FTCP_LINK_WAIT_MS); starting anyway, traffic "

@@ -166,10 +166,10 @@ static int block(struct pl_sock *const *socks, int n, struct pollfd *kfds, nfds_
 	_Atomic uint32_t *sigc = restartable ? &pl.sig_norestart_seq : &pl.sig_seq;
 	uint32_t sig0 = atomic_load(sigc);
 	int64_t now = pl_now_ns(), spin_end = now + (int64_t)pl.cfg.spin_us * 1000;
-	struct pollfd local[KFD_LOCAL + 1], *arr = local;
+	struct pollfd local[KFD_LOCAL + 2], *arr = local;
 	unsigned iter = 0;
 	int slot, rc;
-	nfds_t i;
+	nfds_t i, narr;
 
 	if (deadline >= 0 && spin_end > deadline)
 		spin_end = deadline;
@@ -195,8 +195,8 @@ static int block(struct pl_sock *const *socks, int n, struct pollfd *kfds, nfds_
 		return 0;
 
 	slot = get_slot();
-	if (nk + 1 > KFD_LOCAL + 1) {
-		arr = malloc((nk + 1) * sizeof(*arr));
+	if (nk + 2 > KFD_LOCAL + 2) {
+		arr = malloc((nk + 2) * sizeof(*arr));
 		if (!arr) {
 			errno = ENOMEM;
 			return -1;
@@ -206,6 +206,14 @@ static int block(struct pl_sock *const *socks, int n, struct pollfd *kfds, nfds_
 		arr[i] = kfds[i];
 	arr[nk].fd = slot >= 0 ? slot_efd[slot] : -1;
 	arr[nk].events = POLLIN;
+	/* Inline, the NIC's fd wakes us when frames come (pl_inline_sleep_ns). */
+	narr = nk + 1;
+	if (pl_inline() && pl.nic_fd >= 0) {
+		arr[nk + 1].fd = pl.nic_fd;
+		arr[nk + 1].events = POLLIN;
+		arr[nk + 1].revents = 0;
+		narr = nk + 2;
+	}
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
 		int64_t wait = -1;
@@ -222,17 +230,27 @@ static int block(struct pl_sock *const *socks, int n, struct pollfd *kfds, nfds_
 		now = pl_now_ns();
 		if (deadline >= 0)
 			wait = deadline > now ? deadline - now : 0;
-		/* Inline nobody else moves the stack; without a slot nobody can
-		 * wake us: sleep in short steps and poll in between. */
-		if (pl_inline() || slot < 0)
-			if (wait < 0 || wait > (int64_t)pl.cfg.idle_sleep_us * 1000)
-				wait = (int64_t)pl.cfg.idle_sleep_us * 1000;
+		/* Inline nobody else moves the stack: sleep until frames come
+		 * or its next timer, or in short steps polling in between.
+		 * Without a slot nobody can wake us: short steps too. */
+		if (pl_inline()) {
+			int64_t most = pl_inline_sleep_ns();
+			if (wait < 0 || wait > most)
+				wait = most;
+		}
+		if (slot < 0 && (wait < 0 || wait > (int64_t)pl.cfg.idle_sleep_us * 1000))
+			wait = (int64_t)pl.cfg.idle_sleep_us * 1000;
 		if (wait >= 0) {
 			ts.tv_sec = wait / 1000000000;
 			ts.tv_nsec = wait % 1000000000;
 			tsp = &ts;
 		}
-		rc = pl_real.ppoll(arr, nk + 1, tsp, sigmask);
+		rc = pl_real.ppoll(arr, narr, tsp, sigmask);
+		/* Frames on the NIC are no answer yet: poll the stack below. */
+		if (rc > 0 && narr > nk + 1 && arr[nk + 1].revents) {
+			rc--;
+			arr[nk + 1].revents = 0;
+		}
 		if (slot >= 0) {
 			if (arr[nk].revents)
 				efd_drain(arr[nk].fd);

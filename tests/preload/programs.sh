@@ -284,11 +284,52 @@ test_reuseport() {
 	stop_server
 }
 
+# An idle inline server (FTCP_CORE=inline) sleeps on the NIC's fd
+# (net_af_xdp): next to no CPU while nobody talks to it, before and after
+# traffic, and traffic still wakes it at once. Before, it woke every
+# FTCP_IDLE_SLEEP_US to poll. (A poll thread still sleeps in those steps.)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+test_idle() {
+	local c0 c1 c2 c3 hz
+	hz=$(getconf CLK_TCK)
+	if ! start_server 11113 FTCP_CORE=inline sockperf server --tcp -i 0.0.0.0 -p 11113; then
+		bad "idle: sockperf server did not start"
+		stop_server
+		return
+	fi
+	if [ "$DEV" = af_xdp ] && ! "$(dirname "$LIB")/../tools/ftcp-stat" "$SRV_PID" 2>/dev/null | grep -q "sleeps on the NIC's fd"; then
+		bad "idle: ftcp-stat does not show the server sleeping on the NIC's fd"
+	fi
+	sleep 0.5
+	c0=$(cpu_ticks "$SRV_PID")
+	sleep 2
+	c1=$(cpu_ticks "$SRV_PID")
+	in_ns timeout 30 sockperf ping-pong --tcp -i "$STACK_IP" -p 11113 -t 1 >"$WORK/sp.log" 2>&1
+	sleep 0.5
+	c2=$(cpu_ticks "$SRV_PID")
+	sleep 2
+	c3=$(cpu_ticks "$SRV_PID")
+	# 2 s idle each time: at most 5 % of a core (net_tap has no fd: 50 us steps).
+	if [ "$DEV" != af_xdp ]; then
+		ok "idle: $DEV offers no fd to sleep on: CPU idle $((c1 - c0)) and $((c3 - c2)) ticks of $((2 * hz)) (not judged)"
+	elif [ $((c1 - c0)) -le $((hz / 10)) ] && [ $((c3 - c2)) -le $((hz / 10)) ]; then
+		ok "idle: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle, before and after traffic"
+	else
+		bad "idle: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle (at most $((hz / 10)))"
+	fi
+	if grep -q "percentile 50.000" "$WORK/sp.log"; then
+		ok "idle: a sleeping server answers: sockperf TCP p50 $(grep 'percentile 50.000' "$WORK/sp.log" | awk '{print $NF}') us"
+	else
+		bad "idle: sockperf TCP against the sleeping server: $(tail -2 "$WORK/sp.log" | tr '\n' ' ')"
+	fi
+	stop_server
+}
+
 tests=("$@")
-[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport)
+[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport idle)
 echo "preload programs $DEV: $LIB"
 for t in "${tests[@]}"; do
-	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
+	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || [ "$t" = idle ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
 	"test_$t"
 done
 echo "preload programs $DEV: $passed passed, $failed failed"
