@@ -17,7 +17,7 @@
 #
 # usage: bench/run.sh [--runs N] [--duration S] [--only LIST] [--paths LIST]
 #                     [--quick] [--ftcp-core inline|thread] [--busy-poll-all]
-#                     [--s2s-kernel-veth] [--no-cpu-cost] [--build] [--out DIR]
+#                     [--s2s-kernel-veth] [--no-rps] [--no-cpu-cost] [--build] [--out DIR]
 #                     [--keep] [--report-only]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,7 @@ PATHS="wire,s2s"
 FTCP_MODE=inline
 BP_ALL=0
 S2S_KVETH=0
+RPS=1
 CPU_COST=1
 BUILD=0
 OUT=$bench/results
@@ -66,6 +67,9 @@ bench/results/{results.json,results.md,*.png,MACHINE.md}.
   --s2s-kernel-veth   measure the stack-to-stack kernel baseline on its own
                       veth pair with default offloads (default: the wire
                       path's kernel-to-kernel runs serve both paths)
+  --no-rps            leave RPS off on the veth ends: each end's receive
+                      processing then runs on the sending side's core
+                      (veth's default; see "two hosts" below)
   --no-cpu-cost       do not run bench/cpu_cost.sh
   --build             run ninja -C build even if libftcp.so exists
   --out DIR           where results go (default bench/results)
@@ -87,6 +91,7 @@ while [ $# -gt 0 ]; do
 	--ftcp-core) FTCP_MODE=${2:-}; shift 2 ;;
 	--busy-poll-all) BP_ALL=1; shift ;;
 	--s2s-kernel-veth) S2S_KVETH=1; shift ;;
+	--no-rps) RPS=0; shift ;;
 	--no-cpu-cost) CPU_COST=0; shift ;;
 	--build) BUILD=1; shift ;;
 	--out) OUT=${2:-}; shift 2 ;;
@@ -173,6 +178,23 @@ if [ "$S2S_KVETH" = 1 ]; then
 	ip -n "$NS_S" addr add "$K_SRV/24" dev ks
 	ip -n "$NS_C" addr add "$K_CLI/24" dev kc
 fi
+# Two hosts: veth hands a frame to the receiver's protocol stack on the
+# sender's core, so a server would pay for its client's receive work and
+# a kernel server's own receive work would land on the client's core.
+# RPS on each end moves that work to the receiving side's own core, as
+# on two machines (every side, libftcp's and the kernel's alike).
+rps() { # NS DEV CORE
+	ip netns exec "$1" sh -c "printf '%x' $((1 << $3)) >/sys/class/net/$2/queues/rx-0/rps_cpus" ||
+		die "cannot set RPS on $2 (--no-rps to run without)"
+}
+if [ "$RPS" = 1 ]; then
+	rps "$NS_S" vs "$SRV_CORE"
+	rps "$NS_C" vc "$CLI_CORE"
+	if [ "$S2S_KVETH" = 1 ]; then
+		rps "$NS_S" ks "$SRV_CORE"
+		rps "$NS_C" kc "$CLI_CORE"
+	fi
+fi
 
 # --- sides -------------------------------------------------------------
 # PATH_ (wire|s2s) and SIDE (libftcp|kernel|kernel_bp) pick how servers and
@@ -185,7 +207,7 @@ gro() { ip netns exec "$1" ethtool -K "$2" gro "$3" >/dev/null 2>&1; }
 
 side_setup() {
 	SRV_NET=$NS_S CLI_NET=$NS_C
-	if [ "$PATH_" = s2s ] && [ "$SIDE" = libftcp ]; then
+	if [ "$PATH_" = s2s ] && is_ftcp; then
 		SRV_IP=$M_SRV
 		bp 0
 		return
@@ -195,7 +217,7 @@ side_setup() {
 	else
 		SRV_IP=$W_SRV S_DEV=vs C_DEV=vc
 	fi
-	if [ "$SIDE" = libftcp ]; then
+	if is_ftcp; then
 		ip -n "$NS_S" addr flush dev vs
 	else
 		# No XDP program left behind by a libftcp run on the kernel's path.
@@ -214,6 +236,11 @@ side_setup() {
 }
 
 ftcp_core() { [ "$FTCP_MODE" = inline ] && echo inline || echo "$1"; }
+# libftcp_nospin: the same-wire libftcp server with FTCP_SPIN_US=0, which
+# sleeps on the NIC's fd whenever it has nothing to do: what a server costs
+# when it does not burn its idle time polling (the CPU targets' side).
+is_ftcp() { [ "$SIDE" = libftcp ] || [ "$SIDE" = libftcp_nospin ]; }
+spin_env() { [ "$SIDE" = libftcp_nospin ] && echo FTCP_SPIN_US=0 || echo FTCP_SPIN_US="${FTCP_SPIN_US:-100}"; }
 
 # srv_launch PROGRAM ARGS...: the server on core $SRV_CORE, output in srv.log.
 srv_launch() {
@@ -221,12 +248,12 @@ srv_launch() {
 	SRV_PREFIX=ftcpb$$-s$SEQ
 	rm -rf "/var/run/dpdk/$SRV_PREFIX"
 	: >"$WORK/srv.log"
-	if [ "$SIDE" = libftcp ] && [ "$PATH_" = wire ]; then
-		ip netns exec "$NS_S" env LD_PRELOAD="$LIB" \
+	if is_ftcp && [ "$PATH_" = wire ]; then
+		ip netns exec "$NS_S" env LD_PRELOAD="$LIB" "$(spin_env)" \
 			FTCP_EAL="--no-huge --no-shconf -m 512 --no-pci -l $SRV_CORE --log-level=3 --file-prefix=$SRV_PREFIX --vdev=net_af_xdp0,iface=vs" \
 			FTCP_IP="$W_SRV/24" FTCP_CORE="$(ftcp_core $SRV_CORE)" FTCP_LOG=1 \
 			taskset -c "$SRV_CORE" "$@" >"$WORK/srv.log" 2>&1 &
-	elif [ "$SIDE" = libftcp ]; then
+	elif is_ftcp; then
 		# memif needs DPDK's multi-process channel: no --no-shconf.
 		ip netns exec "$NS_M" env LD_PRELOAD="$LIB" \
 			FTCP_EAL="--no-huge -m 512 --no-pci -l $SRV_CORE --log-level=3 --file-prefix=$SRV_PREFIX --vdev=net_memif0,role=server,socket=$SOCK" \
@@ -251,7 +278,7 @@ start_server() {
 		case "$ready" in
 		log:*) grep -q "${ready#log:}" "$WORK/srv.log" 2>/dev/null && return 0 ;;
 		tcp:*)
-			if [ "$SIDE" = libftcp ] && [ "$PATH_" = s2s ]; then
+			if is_ftcp && [ "$PATH_" = s2s ]; then
 				# No kernel reaches it: ask the stack (memif's socket is abstract).
 				"$STAT" "$SRV_PID" sockets 2>/dev/null | grep -qE "LISTEN +[0-9.]+:${ready#tcp:} " && return 0
 			else
@@ -296,7 +323,7 @@ client() {
 	local t=$1 rc
 	shift
 	: >"$WORK/cli.log"
-	if [ "$SIDE" = libftcp ] && [ "$PATH_" = s2s ]; then
+	if is_ftcp && [ "$PATH_" = s2s ]; then
 		SEQ=$((SEQ + 1))
 		local prefix=ftcpb$$-c$SEQ
 		ip netns exec "$NS_M" env LD_PRELOAD="$LIB" \
@@ -349,7 +376,7 @@ HZ=$(getconf CLK_TCK)
 # A libftcp server's stack counters that explain a poor or failed run.
 STAT_KEYS="tcp_retrans_segs tcp_rto tcp_timeouts tcp_resets_rx drop_tcp_paws drop_tcp_out_of_window drop_tcp_no_socket drop_tcp_accept_full drop_tcp_syn_queue_full drop_tx_fifo_full drop_udp_rcvbuf tx_device_busy"
 stat_snap() {
-	[ "$SIDE" = libftcp ] || return 0
+	is_ftcp || return 0
 	timeout 3 "$STAT" "$SRV_PID" all 2>/dev/null | awk -v keys="$STAT_KEYS" '
 		BEGIN { n = split(keys, k, " "); for (i = 1; i <= n; i++) want[k[i]] = 1 }
 		NF == 2 && ($1 in want) { print $1, $2 }
@@ -548,6 +575,10 @@ selected() { # is scenario $1 in --only?
 	done
 	return 1
 }
+nospin_for() { # does scenario $1 run on libftcp without spinning (same wire)?
+	case "$1" in iperf3.tcp1_* | redis.* | nginx.wrk | conn.close) return 0 ;; esac
+	return 1
+}
 busy_poll_for() { # does scenario $1 run on the busy-polling kernel?
 	[ "$BP_ALL" = 1 ] && return 0
 	case "$1" in iperf3.* | redis.p16 | sockperf.udp1k) return 1 ;; esac
@@ -590,6 +621,7 @@ write_meta() {
 		printf 'busy_poll_usec\t%s\n' "$BP_USEC"
 		printf 'busy_poll_all\t%s\n' "$BP_ALL"
 		printf 's2s_kernel_veth\t%s\n' "$S2S_KVETH"
+		printf 'rps\t%s\n' "$RPS"
 		printf 'paths\t%s\n' "$PATHS"
 		printf 'only\t%s\n' "${ONLY:-all}"
 		printf 'mtu\t%s\n' "$(ip -n "$NS_C" -o link show vc | sed -n 's/.* mtu \([0-9]*\).*/\1/p')"
@@ -602,7 +634,7 @@ write_meta() {
 # --- the run ---------------------------------------------------------------
 
 write_meta
-declare -A SIDES=([wire]="libftcp kernel kernel_bp" [s2s]="libftcp kernel kernel_bp")
+declare -A SIDES=([wire]="libftcp libftcp_nospin kernel kernel_bp" [s2s]="libftcp kernel kernel_bp")
 # Without a veth pair of its own, the stack-to-stack kernel baseline is the
 # wire path's kernel-to-kernel measurement (same namespaces, cores, MTU).
 [ "$S2S_KVETH" = 0 ] && SIDES[s2s]="libftcp"
@@ -613,6 +645,7 @@ for SC in $SCENARIOS; do
 		case ",$PATHS," in *",$PATH_,"*) ;; *) continue ;; esac
 		for SIDE in ${SIDES[$PATH_]}; do
 			[ "$SIDE" = kernel_bp ] && ! busy_poll_for "$SC" && continue
+			[ "$SIDE" = libftcp_nospin ] && ! nospin_for "$SC" && continue
 			echo "  $SC  $PATH_  $SIDE  (at $(($(date +%s) - T_START)) s)"
 			side_setup
 			run_scenario
