@@ -341,6 +341,48 @@ PL_EXPORT int listen(int fd, int backlog)
 	return rc < 0 ? pl_errno(rc) : 0;
 }
 
+static _Atomic int template_fd[2] = {-1, -1}; /* AF_INET, AF_INET6 */
+
+int pl_placeholder_fd(int domain, bool cloexec)
+{
+	_Atomic int *t = &template_fd[domain == AF_INET6];
+	int fd = atomic_load_explicit(t, memory_order_acquire), expect = -1;
+
+	if (fd < 0) {
+		fd = pl_real.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (!atomic_compare_exchange_strong(t, &expect, fd)) {
+			pl_real.close(fd); /* another thread made it first */
+			fd = expect;
+		}
+	}
+	return pl_real.fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+}
+
+int pl_unshare_fd(int fd, struct pl_sock *s)
+{
+	int own, fdfl;
+
+	if (!s->shared_fd)
+		return 0;
+	fdfl = pl_real.fcntl(fd, F_GETFD);
+	own = pl_real.socket(s->domain, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fdfl < 0 || own < 0) {
+		if (own >= 0)
+			pl_real.close(own);
+		return -1;
+	}
+	/* dup3 swaps the file under fd in one step: no moment without it. */
+	if (pl_real.dup3(own, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		pl_real.close(own);
+		return -1;
+	}
+	pl_real.close(own);
+	s->shared_fd = false;
+	return 0;
+}
+
 static int do_accept(int fd, struct sockaddr *a, socklen_t *len, int flags)
 {
 	struct pl_sock *s = pl_sock_of(fd), *ns;
@@ -382,7 +424,7 @@ static int do_accept(int fd, struct sockaddr *a, socklen_t *len, int flags)
 		ev = ftcp_sock_readiness(pl.stack, s->h);
 		pl_unlock();
 		if (ev > 0 && (ev & FTCP_EV_READABLE)) {
-			nfd = pl_real.socket(s->domain, SOCK_STREAM | SOCK_NONBLOCK | (flags & SOCK_CLOEXEC), 0);
+			nfd = pl_placeholder_fd(s->domain, (flags & SOCK_CLOEXEC) != 0);
 			if (nfd < 0)
 				return -1;
 			pl_lock();
@@ -407,6 +449,7 @@ static int do_accept(int fd, struct sockaddr *a, socklen_t *len, int flags)
 			ns->type = SOCK_STREAM;
 			ns->nonblock = (flags & SOCK_NONBLOCK) != 0;
 			ns->bound = ns->connected = true;
+			ns->shared_fd = true;
 			if (nfd < pl.max_fds)
 				pl_fd_set(nfd, &ns->f);
 			pl_unlock();
@@ -686,6 +729,15 @@ static int do_fcntl(int fd, int cmd, long arg)
 		s = pl_sock_get(fd);
 		if (!s)
 			return pl_real.fcntl(fd, cmd, arg);
+		/* Flags but O_NONBLOCK (ours to keep) would reach every dup of
+		 * a shared placeholder. */
+		if (s->shared_fd) {
+			rc = pl_real.fcntl(fd, F_GETFL);
+			if (rc < 0)
+				return rc;
+			if (((rc ^ (int)arg) & ~O_NONBLOCK) && pl_unshare_fd(fd, s) < 0)
+				return -1;
+		}
 		rc = pl_real.fcntl(fd, cmd, arg | O_NONBLOCK);
 		if (rc == 0)
 			s->nonblock = (arg & O_NONBLOCK) != 0;
@@ -760,6 +812,8 @@ PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 		*(int *)arg = n;
 		return 0;
 	default:
+		if (s->shared_fd && pl_unshare_fd(fd, s) < 0)
+			return -1;
 		return pl_real.ioctl(fd, req, arg);
 	}
 }

@@ -160,6 +160,28 @@ PL_EXPORT int setsockopt(int fd, int level, int opt, const void *v, socklen_t le
 
 	if (!s)
 		return pl_real.setsockopt(fd, level, opt, v, len);
+	if (s->shared_fd) {
+		/* A shared placeholder: what the stack handles needs no kernel
+		 * socket; anything else gets one of its own first, so the
+		 * template every accepted fd shares keeps its defaults. */
+		if (level == SOL_SOCKET || level == IPPROTO_TCP) {
+			pl_lock();
+			if (pl_sock_of(fd) != s) {
+				pl_unlock();
+				errno = EBADF;
+				return -1;
+			}
+			rc = set_locked(s, level, opt, v, len);
+			pl_unlock();
+			if (rc != 1)
+				return rc < 0 ? pl_errno(rc) : 0;
+			if (pl_unshare_fd(fd, s) < 0)
+				return -1;
+			return pl_real.setsockopt(fd, level, opt, v, len);
+		}
+		if (pl_unshare_fd(fd, s) < 0)
+			return -1;
+	}
 	if (!(level == IPPROTO_TCP && opt == TCP_CONGESTION)) {
 		krc = pl_real.setsockopt(fd, level, opt, v, len);
 		if (krc < 0 && level != SOL_SOCKET && level != IPPROTO_TCP)

@@ -284,6 +284,61 @@ test_reuseport() {
 	stop_server
 }
 
+# Accepted sockets share one kernel socket under their fds (dups of a
+# template): options the stack handles leave it shared, anything that
+# would reach the kernel gives that fd a kernel socket of its own first,
+# so no connection sees another's settings.
+test_placeholder() {
+	cat >"$WORK/placeholder.py" <<-'PYEOF'
+	import fcntl, os, socket, sys
+	l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	l.bind(("0.0.0.0", int(sys.argv[1])))
+	l.listen(8)
+	l.settimeout(10)
+	print("listening", flush=True)
+	a, _ = l.accept()
+	b, _ = l.accept()
+	ino = lambda s: os.fstat(s.fileno()).st_ino
+	shared = ino(a) == ino(b)
+	a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+	nodelay = (a.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0,
+	           b.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0, ino(a) == ino(b))
+	a.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)
+	tos = (a.getsockopt(socket.IPPROTO_IP, socket.IP_TOS), b.getsockopt(socket.IPPROTO_IP, socket.IP_TOS),
+	       ino(a) != ino(b))
+	fl = fcntl.fcntl(b.fileno(), fcntl.F_GETFL)
+	fcntl.fcntl(b.fileno(), fcntl.F_SETFL, fl | os.O_ASYNC)
+	c, _ = l.accept()
+	flags = (fcntl.fcntl(c.fileno(), fcntl.F_GETFL) & os.O_ASYNC == 0)
+	for s in (a, b, c):
+	    s.settimeout(10)
+	    s.sendall(s.recv(16).upper())
+	    s.close()
+	print("shared %s nodelay %s tos %s flags %s" % (shared, nodelay, tos, flags), flush=True)
+	PYEOF
+	if ! start_server log:listening python3 "$WORK/placeholder.py" 7071; then
+		bad "placeholder server did not start"
+		stop_server
+		return
+	fi
+	local i r pids=()
+	for i in 1 2 3; do
+		echo "conn$i" | in_ns timeout 10 ncat "$STACK_IP" 7071 >"$WORK/ph$i.out" 2>/dev/null &
+		pids+=($!)
+		sleep 0.3
+	done
+	for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "${pids[@]}"
+	r=$(grep "^shared" "$WORK/srv.log")
+	if [ "$r" = "shared True nodelay (True, True, True) tos (16, 0, True) flags True" ] &&
+		[ "$(cat "$WORK/ph1.out" "$WORK/ph2.out" "$WORK/ph3.out")" = "$(printf 'CONN1\nCONN2\nCONN3')" ]; then
+		ok "accepted sockets share a kernel placeholder; an option or flag only the kernel knows gives that fd its own"
+	else
+		bad "placeholder: $r"
+	fi
+	stop_server
+}
+
 # An idle inline server (FTCP_CORE=inline) sleeps on the NIC's fd
 # (net_af_xdp): next to no CPU while nobody talks to it, before and after
 # traffic, and traffic still wakes it at once. Before, it woke every
@@ -326,10 +381,10 @@ test_idle() {
 }
 
 tests=("$@")
-[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport idle)
+[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport placeholder idle)
 echo "preload programs $DEV: $LIB"
 for t in "${tests[@]}"; do
-	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || [ "$t" = idle ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
+	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || [ "$t" = idle ] || [ "$t" = placeholder ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
 	"test_$t"
 done
 echo "preload programs $DEV: $passed passed, $failed failed"
