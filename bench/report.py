@@ -84,6 +84,43 @@ def agg(values):
     return statistics.median(vals), min(vals), max(vals)
 
 
+def floor_of(meta):
+    """ftcp-jitter's lines (bench/run.sh: before and after the scenarios)."""
+    out = {}
+    for when in ("before", "after"):
+        d = {}
+        for k, v in meta.items():
+            pre = f"jitter_{when}_"
+            if not k.startswith(pre):
+                continue
+            f = v.split()
+            try:
+                if k.endswith("_pingpong") and len(f) >= 5:
+                    d["pingpong_one_way_us"] = {"p50": float(f[0]), "p99": float(f[1]), "p99.9": float(f[2]),
+                                                "p99.99": float(f[3]), "samples": int(f[4])}
+                elif "_stalls_core" in k and len(f) >= 4:
+                    d["stalls_core" + k.rsplit("core", 1)[1]] = {"over_5us_per_s": float(f[0]), "median_us": float(f[1]),
+                                                                 "p99_us": float(f[2]), "max_us": float(f[3])}
+            except ValueError:
+                pass
+        if d:
+            out[when] = d
+    return out
+
+
+def floor_md(fl):
+    """One line per measurement of the machine's floor."""
+    L = []
+    for when, d in fl.items():
+        st = "; ".join(f"core {k[len('stalls_core'):]}: {v['over_5us_per_s']:.0f}/s over 5 µs (median {v['median_us']:.1f} µs, "
+                       f"max {v['max_us']:.0f} µs)" for k, v in sorted(d.items()) if k.startswith("stalls_core"))
+        pp = d.get("pingpong_one_way_us")
+        ps = (f"shared-memory ping-pong between the cores, one way: p50 {pp['p50']:.2f}, p99 {pp['p99']:.2f}, "
+              f"p99.9 {pp['p99.9']:.2f}, p99.99 {pp['p99.99']:.2f} µs" if pp else "")
+        L.append(f"{when} the scenarios: a spinning thread's stalls, {st}; {ps}")
+    return L
+
+
 def build(raw_path, meta_path, cpu_cost_path):
     meta = read_meta(meta_path)
     runs_n = int(meta.get("runs", "3"))
@@ -203,6 +240,7 @@ def build(raw_path, meta_path, cpu_cost_path):
                               "/proc/<pid>/stat over the same interval (misses receive softirq work done while the process sleeps)",
             "libftcp_eal": {"wire": meta.get("eal_wire"), "s2s": meta.get("eal_memif")},
             "libftcp_env": meta.get("ftcp_env"),
+            "machine_floor": floor_of(meta),
             "load_before": meta.get("load_before"),
             "load_after": meta.get("load_after"),
         },
@@ -332,6 +370,13 @@ def markdown(res):
         L.append(f"- **libftcp, FTCP_SPIN_US=0**: {c['libftcp_nospin']}.")
     L.append(f"- **Stack to stack**: libftcp: {c['s2s_libftcp']}; kernel: {c['s2s_kernel_baseline']}.")
     L.append(f"- **CPU**: {c['cpu_accounting']}.")
+    fl = floor_md(c.get("machine_floor") or {})
+    if fl:
+        L.append("- **The machine's floor** (bench/ftcp-jitter: no network, no libftcp): " + "; ".join(fl) + ". "
+                 "A round trip that meets a stall of either core lasts at least that stall, so the slowest "
+                 "0.1 % of any ping-pong here (hundreds of thousands of round trips per second) is made of them: "
+                 "no stack's p99.9 can be far below the stalls' median, and even the shared-memory ping-pong, "
+                 "with no network at all, shows them at p99.99.")
     L.append(f"- sockperf reports one-way latency (half the round trip), in µs. Load average before/after the run: "
              f"{c.get('load_before')} / {c.get('load_after')} (a shared, noisy machine).")
     L.append("")
@@ -512,8 +557,10 @@ def machine_md(res):
          f"| wrk | {v['wrk']} |",
          f"| MTU | {c['mtu']} |",
          f"| cores used | server {c['cores']['server']}, client {c['cores']['client']} |",
-         f"| load average before / after | {c.get('load_before')} / {c.get('load_after')} |",
-         ""]
+         f"| load average before / after | {c.get('load_before')} / {c.get('load_after')} |"]
+    for line in floor_md(c.get("machine_floor") or {}):
+        L.append(f"| floor (bench/ftcp-jitter) | {line} |")
+    L.append("")
     return "\n".join(L)
 
 

@@ -633,7 +633,22 @@ write_meta() {
 
 # --- the run ---------------------------------------------------------------
 
+# The machine's own stalls on the two cores and a shared-memory ping-pong
+# between them (no network): the floor under every tail latency here.
+jitter() { # TAG
+	local j=$top/build/bench/ftcp-jitter
+	[ -x "$j" ] || return 0
+	timeout 20 "$j" 2 "$CLI_CORE" "$SRV_CORE" 2>/dev/null | while IFS=$'\t' read -r what a b c d e; do
+		case "$what" in
+		stalls) printf 'jitter_%s_stalls_core%s\t%s %s %s %s\n' "$1" "$a" "$b" "$c" "$d" "$e" ;;
+		pingpong) printf 'jitter_%s_pingpong\t%s %s %s %s %s\n' "$1" "$a" "$b" "$c" "$d" "$e" ;;
+		esac
+	done >>"$WORK/meta.tsv"
+}
+
 write_meta
+echo "bench: the machine's stalls and shared-memory ping-pong floor (ftcp-jitter, 2 s)"
+jitter before
 declare -A SIDES=([wire]="libftcp libftcp_nospin kernel kernel_bp" [s2s]="libftcp kernel kernel_bp")
 # Without a veth pair of its own, the stack-to-stack kernel baseline is the
 # wire path's kernel-to-kernel measurement (same namespaces, cores, MTU).
@@ -660,6 +675,7 @@ if [ "$CPU_COST" = 1 ] && [ -x "$bench/cpu_cost.sh" ]; then
 	echo "bench: bench/cpu_cost.sh"
 	timeout -k 5 300 "$bench/cpu_cost.sh" || echo "bench: bench/cpu_cost.sh failed (status $?)"
 fi
+jitter after
 T_END=$(date +%s)
 printf 'elapsed_s\t%s\n' "$((T_END - T_START))" >>"$WORK/meta.tsv"
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.tsv"
