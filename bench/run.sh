@@ -117,7 +117,7 @@ T_START=$(date +%s)
 echo "bench: dependencies and build"
 bash "$top/scripts/deps.sh" || die "scripts/deps.sh failed"
 LIB=$top/build/preload/libftcp.so
-if [ ! -f "$LIB" ] || [ "$BUILD" = 1 ]; then
+if [ ! -f "$LIB" ] || [ ! -x "$top/build/bench/ftcp-jitter" ] || [ "$BUILD" = 1 ]; then
 	[ -f "$top/build/build.ninja" ] || meson setup "$top/build" "$top" || die "meson setup failed"
 	ninja -C "$top/build" || die "build failed"
 fi
