@@ -5,6 +5,7 @@
 #include "ftcp_driver.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,8 @@
 #define LOCK_SPINS_BEFORE_YIELD 4096
 /* How long the poll thread stands back after a pass when callers wait. */
 #define HANDOVER_SPINS 2048
+/* The longest sleep on wake_fd: a bound, should a wake-up ever be lost. */
+#define WAKE_SLEEP_MAX_US 10000
 
 struct ftcp_driver {
 	struct ftcp_stack *stack;
@@ -36,6 +40,8 @@ struct ftcp_driver {
 	atomic_int locked;
 	atomic_int waiters;
 	atomic_uint kicks;
+	int kick_efd;         /* wakes the poll thread asleep on wake_fd; -1: none */
+	atomic_bool sleeping; /* it is (about to be) asleep there */
 	atomic_uint_fast64_t passes, busy_passes, idle_sleeps, lock_waits;
 	atomic_bool lcore_registered;
 };
@@ -58,6 +64,7 @@ void ftcp_driver_config_defaults(struct ftcp_driver_config *c)
 	c->core = -1;
 	c->idle_after_us = FTCP_DRIVER_IDLE_AFTER_US;
 	c->idle_sleep_us = FTCP_DRIVER_IDLE_SLEEP_US;
+	c->wake_fd = -1;
 }
 
 bool ftcp_driver_trylock(struct ftcp_driver *d)
@@ -94,9 +101,38 @@ void ftcp_driver_unlock(struct ftcp_driver *d)
 	atomic_store_explicit(&d->locked, 0, memory_order_release);
 }
 
+static void wake(struct ftcp_driver *d)
+{
+	uint64_t one = 1;
+
+	if (write(d->kick_efd, &one, sizeof(one)) < 0) {
+		/* The counter is full: the thread is awake already. */
+	}
+}
+
 void ftcp_driver_kick(struct ftcp_driver *d)
 {
-	atomic_fetch_add_explicit(&d->kicks, 1, memory_order_relaxed);
+	/* Sequentially consistent with the sleeper's flag then counter: one
+	 * of the two sees the other, so no kick is slept through. */
+	atomic_fetch_add(&d->kicks, 1);
+	if (d->kick_efd >= 0 && atomic_load(&d->sleeping))
+		wake(d);
+}
+
+/* Sleep on the NIC's fd and the kick eventfd for up to us. */
+static void sleep_on_fds(struct ftcp_driver *d, uint64_t us, unsigned seen_kicks)
+{
+	struct pollfd p[2] = {{.fd = d->cfg.wake_fd, .events = POLLIN}, {.fd = d->kick_efd, .events = POLLIN}};
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	uint64_t drain;
+
+	atomic_store(&d->sleeping, true);
+	if (atomic_load(&d->kicks) == seen_kicks && !atomic_load(&d->stop))
+		ppoll(p, 2, &ts, NULL);
+	atomic_store(&d->sleeping, false);
+	if (p[1].revents && read(d->kick_efd, &drain, sizeof(drain)) < 0) {
+		/* EAGAIN: another read took it */
+	}
 }
 
 static int one_pass(struct ftcp_driver *d, uint64_t now)
@@ -155,11 +191,17 @@ static void *poll_thread(void *arg)
 
 			if (deadline <= now)
 				continue;
+			if (d->kick_efd >= 0)
+				us = WAKE_SLEEP_MAX_US;
 			if (deadline - now < us)
 				us = deadline - now;
+			atomic_fetch_add_explicit(&d->idle_sleeps, 1, memory_order_relaxed);
+			if (d->kick_efd >= 0) {
+				sleep_on_fds(d, us, seen_kicks);
+				continue;
+			}
 			ts.tv_sec = (time_t)(us / 1000000);
 			ts.tv_nsec = (long)(us % 1000000) * 1000;
-			atomic_fetch_add_explicit(&d->idle_sleeps, 1, memory_order_relaxed);
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -199,14 +241,25 @@ int ftcp_driver_start(struct ftcp_driver **out, struct ftcp_stack *s,
 	}
 	d->stack = s;
 	d->cfg = *c;
+	d->kick_efd = -1;
 	if (c->core < 0) {
 		*out = d;
 		return 0;
 	}
 	d->threaded = true;
+	if (c->wake_fd >= 0 && c->idle_after_us) {
+		d->kick_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->kick_efd < 0) {
+			set_err(err, errlen, "driver: cannot create an eventfd: %s", strerror(errno));
+			free(d);
+			return -1;
+		}
+	}
 	rc = pthread_create(&d->thread, NULL, poll_thread, d);
 	if (rc != 0) {
 		set_err(err, errlen, "core: cannot start the poll thread: %s", strerror(rc));
+		if (d->kick_efd >= 0)
+			close(d->kick_efd);
 		free(d);
 		return -1;
 	}
@@ -217,7 +270,11 @@ int ftcp_driver_start(struct ftcp_driver **out, struct ftcp_stack *s,
 		set_err(err, errlen, "core: cannot pin the poll thread to CPU %d: %s (outside this "
 		        "process's cpuset?)", c->core, strerror(rc));
 		atomic_store(&d->stop, true);
+		if (d->kick_efd >= 0)
+			wake(d);
 		pthread_join(d->thread, NULL);
+		if (d->kick_efd >= 0)
+			close(d->kick_efd);
 		free(d);
 		return -1;
 	}
@@ -232,8 +289,12 @@ void ftcp_driver_stop(struct ftcp_driver *d)
 		return;
 	if (d->threaded) {
 		atomic_store(&d->stop, true);
+		if (d->kick_efd >= 0)
+			wake(d);
 		pthread_join(d->thread, NULL);
 	}
+	if (d->kick_efd >= 0)
+		close(d->kick_efd);
 	free(d);
 }
 

@@ -16,6 +16,8 @@
  * poll thread sleeps idle_sleep_us per pass (never past the next timer),
  * so it leaves a small machine's other work room; any lock taker or
  * ftcp_driver_kick ends the back-off. idle_after_us 0 busy-polls for ever.
+ * With a wake_fd (readable when the NIC holds frames) it sleeps instead
+ * until frames come, a kick, or the next timer (at most 10 ms).
  *
  * A pass hook (set before start) runs at the end of each pass that did
  * work, under the lock: preload wakes sleeping threads there.
@@ -33,6 +35,7 @@ struct ftcp_driver_config {
 	int core;               /* CPU for the poll thread; < 0: inline */
 	uint32_t idle_after_us; /* back off after this long idle; 0: never */
 	uint32_t idle_sleep_us; /* sleep per pass while backed off */
+	int wake_fd;            /* readable while the NIC holds frames; -1: none */
 	void (*pass_hook)(void *arg, int work);
 	void *pass_arg;
 };

@@ -152,12 +152,10 @@ static void dump_header(struct out *o)
 		outf(o, "  polling   inline (by the program's threads)");
 	outf(o, "; spin %u us, idle after %u us, idle sleep %u us", pl.cfg.spin_us,
 	     pl.cfg.idle_after_us, pl.cfg.idle_sleep_us);
-	if (pl.cfg.core < 0 && pl.nic_fd >= 0)
+	if (pl.nic_fd >= 0)
 		outf(o, "; idle: sleeps on the NIC's fd %d\n", pl.nic_fd);
-	else if (pl.cfg.core < 0)
-		outf(o, "; idle: sleeps in idle-sleep steps (the NIC offers no fd)\n");
 	else
-		outf(o, "\n");
+		outf(o, "; idle: sleeps in idle-sleep steps (the NIC offers no fd)\n");
 	outf(o, "  passes    %llu, busy %llu, idle sleeps %llu, lock waits %llu\n",
 	     (unsigned long long)ds.passes, (unsigned long long)ds.busy_passes,
 	     (unsigned long long)ds.idle_sleeps, (unsigned long long)ds.lock_waits);

@@ -269,6 +269,7 @@ static int do_start(void)
 	drc.core = pl.cfg.core;
 	drc.idle_after_us = pl.cfg.idle_after_us;
 	drc.idle_sleep_us = pl.cfg.idle_sleep_us;
+	drc.wake_fd = pl.nic_fd;
 	drc.pass_hook = pl_wake_flush;
 	if (ftcp_driver_start(&pl.drv, pl.stack, &drc, err, sizeof(err)) < 0) {
 		char m[700];

@@ -339,21 +339,21 @@ test_placeholder() {
 	stop_server
 }
 
-# An idle inline server (FTCP_CORE=inline) sleeps on the NIC's fd
-# (net_af_xdp): next to no CPU while nobody talks to it, before and after
-# traffic, and traffic still wakes it at once. Before, it woke every
-# FTCP_IDLE_SLEEP_US to poll. (A poll thread still sleeps in those steps.)
+# An idle server sleeps on the NIC's fd (net_af_xdp), inline and in the
+# poll thread's back-off alike: next to no CPU while nobody talks to it,
+# before and after traffic, and traffic still wakes it at once. Before,
+# it woke every FTCP_IDLE_SLEEP_US (50 us) to poll.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-test_idle() {
-	local c0 c1 c2 c3 hz
+idle_check() { # FTCP_CORE value
+	local c0 c1 c2 c3 hz what="idle (FTCP_CORE=$1)"
 	hz=$(getconf CLK_TCK)
-	if ! start_server 11113 FTCP_CORE=inline sockperf server --tcp -i 0.0.0.0 -p 11113; then
-		bad "idle: sockperf server did not start"
+	if ! start_server 11113 FTCP_CORE="$1" sockperf server --tcp -i 0.0.0.0 -p 11113; then
+		bad "$what: sockperf server did not start"
 		stop_server
 		return
 	fi
 	if [ "$DEV" = af_xdp ] && ! "$(dirname "$LIB")/../tools/ftcp-stat" "$SRV_PID" 2>/dev/null | grep -q "sleeps on the NIC's fd"; then
-		bad "idle: ftcp-stat does not show the server sleeping on the NIC's fd"
+		bad "$what: ftcp-stat does not show the server sleeping on the NIC's fd"
 	fi
 	sleep 0.5
 	c0=$(cpu_ticks "$SRV_PID")
@@ -366,18 +366,22 @@ test_idle() {
 	c3=$(cpu_ticks "$SRV_PID")
 	# 2 s idle each time: at most 5 % of a core (net_tap has no fd: 50 us steps).
 	if [ "$DEV" != af_xdp ]; then
-		ok "idle: $DEV offers no fd to sleep on: CPU idle $((c1 - c0)) and $((c3 - c2)) ticks of $((2 * hz)) (not judged)"
+		ok "$what: $DEV offers no fd to sleep on: CPU idle $((c1 - c0)) and $((c3 - c2)) ticks of $((2 * hz)) (not judged)"
 	elif [ $((c1 - c0)) -le $((hz / 10)) ] && [ $((c3 - c2)) -le $((hz / 10)) ]; then
-		ok "idle: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle, before and after traffic"
+		ok "$what: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle, before and after traffic"
 	else
-		bad "idle: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle (at most $((hz / 10)))"
+		bad "$what: the server used $((c1 - c0)) and $((c3 - c2)) clock ticks of $((2 * hz)) while idle (at most $((hz / 10)))"
 	fi
 	if grep -q "percentile 50.000" "$WORK/sp.log"; then
-		ok "idle: a sleeping server answers: sockperf TCP p50 $(grep 'percentile 50.000' "$WORK/sp.log" | awk '{print $NF}') us"
+		ok "$what: a sleeping server answers: sockperf TCP p50 $(grep 'percentile 50.000' "$WORK/sp.log" | awk '{print $NF}') us"
 	else
-		bad "idle: sockperf TCP against the sleeping server: $(tail -2 "$WORK/sp.log" | tr '\n' ' ')"
+		bad "$what: sockperf TCP against the sleeping server: $(tail -2 "$WORK/sp.log" | tr '\n' ' ')"
 	fi
 	stop_server
+}
+test_idle() {
+	idle_check inline
+	idle_check 0
 }
 
 tests=("$@")
