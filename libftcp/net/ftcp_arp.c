@@ -100,7 +100,7 @@ static struct ftcp_arp_entry *new_entry(struct ftcp_stack *s, uint32_t ip)
 			break;
 		}
 		if (c->state != FTCP_ARP_INCOMPLETE &&
-		    (!victim || c->timer.node.key < victim->timer.node.key))
+		    (!victim || ftcp_timer_due(&c->timer) < ftcp_timer_due(&victim->timer)))
 			victim = c;
 	}
 	if (!e) {

@@ -269,6 +269,9 @@ void ftcp_timer_init(struct ftcp_timer *t, ftcp_timer_fn fn)
 
 void ftcp_timer_arm(struct ftcp_stack *s, struct ftcp_timer *t, uint64_t when_us)
 {
+	t->due = when_us;
+	if (ftcp_heap_node_queued(&t->node) && t->node.key <= when_us)
+		return; /* later: step 2 moves it when its place comes up */
 	/* The heap is sized for every timer that can exist (timer_capacity),
 	 * so this cannot fail. */
 	(void)ftcp_heap_push(&s->timers, &t->node, when_us);
@@ -289,6 +292,11 @@ int ftcp_timer_run(struct ftcp_stack *s)
 
 	while (budget-- && (n = ftcp_heap_top(&s->timers)) && n->key <= s->now) {
 		struct ftcp_timer *t = ftcp_container_of(n, struct ftcp_timer, node);
+		if (t->due > s->now) {
+			/* Pushed later meanwhile: to its due time, unfired. */
+			(void)ftcp_heap_push(&s->timers, n, t->due);
+			continue;
+		}
 		ftcp_heap_remove(&s->timers, n);
 		s->ctr.timers_fired++;
 		t->fn(s, t);

@@ -1084,9 +1084,68 @@ static void test_tcp_tso_off_behind_transmit_faults(void)
 	free(p);
 }
 
+static unsigned lazy_fired;
+static uint64_t lazy_fired_at;
+
+static void lazy_cb(struct ftcp_stack *s, struct ftcp_timer *t)
+{
+	(void)t;
+	lazy_fired++;
+	lazy_fired_at = s->now;
+}
+
+/* A timer pushed later keeps its heap place and is moved, unfired, when
+ * that place comes up; pushed earlier, it moves at once. */
+static void test_timer_rearm_later_and_earlier(void)
+{
+	static struct pair_test p;
+	struct ftcp_timer tm;
+	struct ftcp_stack *s;
+	uint64_t t0;
+
+	setup(&p, NULL, NULL, NULL);
+	s = p.b;
+	t0 = s->now;
+	ftcp_timer_init(&tm, lazy_cb);
+	lazy_fired = 0;
+	ftcp_timer_arm(s, &tm, t0 + 100);
+	ftcp_timer_arm(s, &tm, t0 + 300);
+	ASSERT_EQ_U64(ftcp_timer_due(&tm), t0 + 300);
+	ASSERT_EQ_U64(tm.node.key, t0 + 100); /* no heap work for a later deadline */
+	s->now = t0 + 150;
+	ftcp_timer_run(s);
+	CU_ASSERT_EQUAL(lazy_fired, 0);
+	CU_ASSERT(ftcp_timer_armed(&tm));
+	s->now = t0 + 299;
+	ftcp_timer_run(s);
+	CU_ASSERT_EQUAL(lazy_fired, 0);
+	s->now = t0 + 300;
+	ftcp_timer_run(s);
+	CU_ASSERT_EQUAL(lazy_fired, 1);
+	ASSERT_EQ_U64(lazy_fired_at, t0 + 300);
+	CU_ASSERT(!ftcp_timer_armed(&tm));
+	/* Earlier: fires at the new time. */
+	ftcp_timer_arm(s, &tm, t0 + 900);
+	ftcp_timer_arm(s, &tm, t0 + 500);
+	s->now = t0 + 500;
+	ftcp_timer_run(s);
+	CU_ASSERT_EQUAL(lazy_fired, 2);
+	/* Later, then cancelled: never fires. */
+	ftcp_timer_arm(s, &tm, t0 + 600);
+	ftcp_timer_arm(s, &tm, t0 + 700);
+	ftcp_timer_cancel(s, &tm);
+	s->now = t0 + 1000;
+	ftcp_timer_run(s);
+	CU_ASSERT_EQUAL(lazy_fired, 2);
+	CU_ASSERT(!ftcp_timer_armed(&tm));
+	harness_free(&p.h);
+}
+
 void register_tcp_tests(void);
 void register_tcp_tests(void)
 {
+	FTCP_SUITE("timer",
+	           FTCP_CASE(test_timer_rearm_later_and_earlier));
 	FTCP_SUITE("tcp_link",
 	           FTCP_CASE(test_tcp_handshake_negotiates_options_and_closes_cleanly),
 	           FTCP_CASE(test_tcp_bulk_both_directions_clean_link),
