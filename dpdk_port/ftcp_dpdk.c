@@ -47,6 +47,7 @@ struct ftcp_dpdk_port {
 	struct rte_mempool *ref_pool;  /* struct ext_ref */
 	uint64_t tx_refused, tx_nombuf, rx_scattered;
 	uint32_t idle_polls;
+	bool trusted;                  /* trusted_link: no checksums either way */
 	int rx_fd;                     /* readable when RX has frames, or -1 */
 	struct rte_mbuf *txm[BURST_MAX];
 	struct ext_ref *txref[BURST_MAX];
@@ -156,14 +157,18 @@ static uint16_t dpdk_rx_burst(struct ftcp_device *dev, struct ftcp_rx_frame *f, 
 			rte_pktmbuf_free(m[i]);
 			continue;
 		}
-		if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		if (p->trusted)
+			flags |= FTCP_RX_IP_CKSUM_GOOD | FTCP_RX_L4_CKSUM_GOOD;
+		else if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 			flags |= FTCP_RX_IP_CKSUM_GOOD;
 		else if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			flags |= FTCP_RX_IP_CKSUM_BAD;
-		if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-			flags |= FTCP_RX_L4_CKSUM_GOOD;
-		else if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-			flags |= FTCP_RX_L4_CKSUM_BAD;
+		if (!p->trusted) {
+			if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+				flags |= FTCP_RX_L4_CKSUM_GOOD;
+			else if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+				flags |= FTCP_RX_L4_CKSUM_BAD;
+		}
 		f[out].data = rte_pktmbuf_mtod(m[i], const uint8_t *);
 		f[out].len = m[i]->pkt_len;
 		f[out].flags = flags;
@@ -252,6 +257,8 @@ static struct rte_mbuf *build(struct ftcp_dpdk_port *p, const struct ftcp_tx_fra
 	m->l2_len = f->l2_len;
 	m->l3_len = f->l3_len;
 	m->l4_len = f->l4_len;
+	if (p->trusted && !(f->flags & FTCP_TX_TSO))
+		return m; /* the checksums the core left to "the device": nobody's */
 	if (f->flags & (FTCP_TX_IP_CKSUM | FTCP_TX_TCP_CKSUM | FTCP_TX_UDP_CKSUM))
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 	if (f->flags & FTCP_TX_IP_CKSUM)
@@ -496,9 +503,19 @@ int ftcp_dpdk_port_start(struct ftcp_dpdk_port **out, const struct ftcp_dpdk_con
 		if (strcmp(di.driver_name, "net_tap") == 0)
 			p->tso_frame_max = c->mtu;
 	}
+	/* A trusted link: the core leaves every checksum to the device, which
+	 * computes none, and takes every frame's as good. TSO only if offered,
+	 * with the device's own checksums. */
+	if (c->trusted_link) {
+		p->trusted = true;
+		p->dev.caps |= FTCP_DEV_TX_IPV4_CKSUM | FTCP_DEV_TX_TCP_CKSUM | FTCP_DEV_TX_UDP_CKSUM |
+		               FTCP_DEV_RX_CKSUM;
+	}
 	p->tx_capa = di.tx_offload_capa;
 	describe_offloads(p->offloads, sizeof(p->offloads), conf.rxmode.offloads,
 	                  conf.txmode.offloads, di.tx_offload_capa);
+	if (p->trusted)
+		strncat(p->offloads, "; trusted link: no checksums", sizeof(p->offloads) - strlen(p->offloads) - 1);
 	rc = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
 	if (rc < 0) {
 		set_err(err, errlen, "port: configure failed: %s", rte_strerror(-rc));

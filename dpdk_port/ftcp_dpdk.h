@@ -39,6 +39,10 @@ struct ftcp_dpdk_config {
 	                          * waiting for its client) instead of failing */
 	bool no_offload;         /* use no offload (checksums, TSO) even if offered */
 	bool no_multiseg;        /* copy payloads even if chains are offered */
+	bool trusted_link;       /* the link cannot corrupt frames and every peer
+	                          * on it trusts it too (memif between libftcp
+	                          * processes): checksums are neither computed nor
+	                          * checked, as Linux does over veth */
 };
 
 void ftcp_dpdk_config_defaults(struct ftcp_dpdk_config *c);

@@ -118,6 +118,7 @@ struct pl_config {
 	uint32_t mbufs;          /* FTCP_MBUFS */
 	uint32_t mtu;            /* FTCP_MTU */
 	uint32_t link_wait_ms;   /* FTCP_LINK_WAIT_MS: wait for link up at start */
+	uint32_t trusted_link;   /* FTCP_TRUSTED_LINK: no checksums on this link */
 	enum pl_on_fail on_fail; /* FTCP_ON_FAIL=error|kernel */
 	int log_level;           /* FTCP_LOG: 0 errors .. 3 debug */
 	char congestion[16];     /* FTCP_CC */

@@ -178,7 +178,8 @@ int pl_config_load(struct pl_config *c, char *err, size_t errlen)
 	    env_u32("FTCP_TXBUF", 256 << 10, 4096, 1u << 30, &c->tx_buffer_size, err, errlen) < 0 ||
 	    env_u32("FTCP_MBUFS", 8191, 512, 1u << 24, &c->mbufs, err, errlen) < 0 ||
 	    env_u32("FTCP_MTU", 1500, 576, 9000, &c->mtu, err, errlen) < 0 ||
-	    env_u32("FTCP_LINK_WAIT_MS", 3000, 0, 600000, &c->link_wait_ms, err, errlen) < 0)
+	    env_u32("FTCP_LINK_WAIT_MS", 3000, 0, 600000, &c->link_wait_ms, err, errlen) < 0 ||
+	    env_u32("FTCP_TRUSTED_LINK", 0, 0, 1, &c->trusted_link, err, errlen) < 0)
 		return -1;
 	if (env_str("FTCP_CC", c->congestion, sizeof(c->congestion), err, errlen) < 0)
 		return -1;

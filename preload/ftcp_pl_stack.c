@@ -208,6 +208,7 @@ static int do_start(void)
 	dc.port = pl.cfg.port[0] ? pl.cfg.port : NULL;
 	dc.mbufs = pl.cfg.mbufs;
 	dc.mtu = pl.cfg.mtu;
+	dc.trusted_link = pl.cfg.trusted_link != 0;
 	/* As with a kernel interface, sockets work on a port whose link is
 	 * down; traffic flows once it comes up. */
 	dc.link_wait_ms = pl.cfg.link_wait_ms;

@@ -5,7 +5,8 @@
 # socket that wrongly fell back to the kernel could not reach anything.
 #
 # iperf3 client and server (one stream, -R, -P 2), then ncat moving 64 MiB
-# each way with sha256 checks.
+# each way with sha256 checks, and once more over a trusted link
+# (FTCP_TRUSTED_LINK=1: no checksums).
 #
 # usage: tests/preload/stack_to_stack.sh
 # Environment: LIB (libftcp.so to test), FTCP_CORE (default inline: the
@@ -140,9 +141,43 @@ test_ncat() {
 	stop_server
 }
 
+# FTCP_TRUSTED_LINK=1 on both ends: no checksums either way, and the data
+# still arrives whole. A trusted sender's frames carry no valid checksums:
+# an untrusting receiver drops them (and says why in its counters).
+test_trusted() {
+	local want got drops
+	want=$(sha256sum "$WORK/data" | cut -d' ' -f1)
+	rm -f "$WORK/got" "$WORK/cli.log"
+	export FTCP_TRUSTED_LINK=1
+	FTCP_LOG=2 start_server socket sh -c "exec ncat -l $SRV_IP 5003 --recv-only > $WORK/got"
+	sleep 1
+	(run_ftcp client timeout 60 ncat --send-only "$SRV_IP" 5003) <"$WORK/data" >"$WORK/cli.log" 2>&1
+	for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+	got=$(sha256sum "$WORK/got" 2>/dev/null | cut -d' ' -f1)
+	if [ "$got" = "$want" ] && grep -q "trusted link: no checksums" "$WORK/srv.log"; then
+		ok "FTCP_TRUSTED_LINK=1 both ends: 64 MiB, sha256 match"
+	else
+		bad "FTCP_TRUSTED_LINK=1 both ends: sha256 '$got', banner: $(grep -c 'trusted link: no checksums' "$WORK/srv.log")"
+	fi
+	stop_server
+
+	unset FTCP_TRUSTED_LINK
+	start_server socket sh -c "exec ncat -l $SRV_IP 5004 --recv-only > /dev/null"
+	sleep 1
+	(export FTCP_TRUSTED_LINK=1; run_ftcp client timeout 6 ncat -w 3 --send-only "$SRV_IP" 5004) </dev/null >"$WORK/cli.log" 2>&1
+	drops=$("$top/build/tools/ftcp-stat" "$SRV_PID" all 2>/dev/null | awk '$1 == "drop_ip_cksum" { print $2 }')
+	if [ "${drops:-0}" -gt 0 ] && ! grep -q "Connected" "$WORK/cli.log"; then
+		ok "a trusted sender's frames are dropped by an untrusting receiver (drop_ip_cksum $drops)"
+	else
+		bad "trusted sender to untrusting receiver: drop_ip_cksum '${drops:-}', client: $(tail -1 "$WORK/cli.log")"
+	fi
+	stop_server
+}
+
 echo "preload stack_to_stack (net_memif, FTCP_CORE=$core): $LIB"
 for prog in iperf3 ncat; do
 	if command -v $prog >/dev/null; then "test_$prog"; else bad "$prog not installed (scripts/deps.sh)"; fi
 done
+command -v ncat >/dev/null && test_trusted
 echo "preload stack_to_stack: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
