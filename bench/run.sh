@@ -64,9 +64,10 @@ bench/results/{results.json,results.md,*.png,MACHINE.md}.
   --busy-poll-all     the busy-polling kernel for every scenario (default:
                       the request/response ones: sockperf but UDP 1 KB,
                       redis without pipelining, nginx, connection rate)
-  --s2s-kernel-veth   measure the stack-to-stack kernel baseline on its own
-                      veth pair with default offloads (default: the wire
-                      path's kernel-to-kernel runs serve both paths)
+  --s2s-kernel-veth   measure every stack-to-stack kernel baseline on its
+                      own veth pair with default offloads (default: only
+                      iperf3 TCP, where TSO/GSO matter; the wire path's
+                      kernel-to-kernel runs serve the other scenarios)
   --no-rps            leave RPS off on the veth ends: each end's receive
                       processing then runs on the sending side's core
                       (veth's default; see "two hosts" below)
@@ -130,7 +131,7 @@ NS_S=ftcpb-s-$$  # the server's namespace (wire path, kernel veth)
 NS_C=ftcpb-c-$$  # the client's namespace
 NS_M=ftcpb-m-$$  # stack to stack over memif: loopback only
 W_SRV=10.90.0.1 W_CLI=10.90.0.2  # veth vs (server) - vc (client)
-K_SRV=10.91.0.1 K_CLI=10.91.0.2  # veth ks - kc (--s2s-kernel-veth)
+K_SRV=10.91.0.1 K_CLI=10.91.0.2  # veth ks - kc: the s2s kernel baseline
 M_SRV=10.92.0.1 M_CLI=10.92.0.2  # memif
 SOCK=/tmp/ftcpb-$$.memif # memif's control socket (abstract: no file)
 STAT=$top/build/tools/ftcp-stat
@@ -171,13 +172,15 @@ ip -n "$NS_C" addr add "$W_CLI/24" dev vc
 # AF_XDP needs frames with their checksums filled in: no TX checksum
 # offload on the client's end (for the kernel server too: same wire).
 in_c ethtool -K vc tx off >/dev/null || die "ethtool -K vc tx off failed"
-if [ "$S2S_KVETH" = 1 ]; then
-	ip link add ks netns "$NS_S" type veth peer name kc netns "$NS_C" || die "cannot create the second veth pair"
-	ip -n "$NS_S" link set ks up
-	ip -n "$NS_C" link set kc up
-	ip -n "$NS_S" addr add "$K_SRV/24" dev ks
-	ip -n "$NS_C" addr add "$K_CLI/24" dev kc
-fi
+# The stack-to-stack kernel baseline's own pair, default offloads at both
+# ends: the wire pair's client end has TX offloads off (AF_XDP needs it),
+# which costs its kernel client TSO/GSO, so bulk TCP from that end is not
+# the kernel at its best.
+ip link add ks netns "$NS_S" type veth peer name kc netns "$NS_C" || die "cannot create the second veth pair"
+ip -n "$NS_S" link set ks up
+ip -n "$NS_C" link set kc up
+ip -n "$NS_S" addr add "$K_SRV/24" dev ks
+ip -n "$NS_C" addr add "$K_CLI/24" dev kc
 # Two hosts: veth hands a frame to the receiver's protocol stack on the
 # sender's core, so a server would pay for its client's receive work and
 # a kernel server's own receive work would land on the client's core.
@@ -190,10 +193,8 @@ rps() { # NS DEV CORE
 if [ "$RPS" = 1 ]; then
 	rps "$NS_S" vs "$SRV_CORE"
 	rps "$NS_C" vc "$CLI_CORE"
-	if [ "$S2S_KVETH" = 1 ]; then
-		rps "$NS_S" ks "$SRV_CORE"
-		rps "$NS_C" kc "$CLI_CORE"
-	fi
+	rps "$NS_S" ks "$SRV_CORE"
+	rps "$NS_C" kc "$CLI_CORE"
 fi
 
 # --- sides -------------------------------------------------------------
@@ -212,7 +213,7 @@ side_setup() {
 		bp 0
 		return
 	fi
-	if [ "$PATH_" = s2s ] && [ "$S2S_KVETH" = 1 ]; then
+	if [ "$PATH_" = s2s ]; then
 		SRV_IP=$K_SRV S_DEV=ks C_DEV=kc
 	else
 		SRV_IP=$W_SRV S_DEV=vs C_DEV=vc
@@ -257,7 +258,7 @@ srv_launch() {
 		# memif needs DPDK's multi-process channel: no --no-shconf.
 		ip netns exec "$NS_M" env LD_PRELOAD="$LIB" \
 			FTCP_EAL="--no-huge -m 512 --no-pci -l $SRV_CORE --log-level=3 --file-prefix=$SRV_PREFIX --vdev=net_memif0,role=server,socket=$SOCK" \
-			FTCP_IP="$M_SRV/24" FTCP_CORE="$(ftcp_core $SRV_CORE)" FTCP_LOG=1 FTCP_LINK_WAIT_MS=0 \
+			FTCP_IP="$M_SRV/24" FTCP_CORE="$(ftcp_core $SRV_CORE)" FTCP_LOG=1 FTCP_LINK_WAIT_MS=0 FTCP_TRUSTED_LINK=1 \
 			taskset -c "$SRV_CORE" "$@" >"$WORK/srv.log" 2>&1 &
 	else
 		ip netns exec "$NS_S" taskset -c "$SRV_CORE" "$@" >"$WORK/srv.log" 2>&1 &
@@ -328,7 +329,7 @@ client() {
 		local prefix=ftcpb$$-c$SEQ
 		ip netns exec "$NS_M" env LD_PRELOAD="$LIB" \
 			FTCP_EAL="--no-huge -m 512 --no-pci -l $CLI_CORE --log-level=3 --file-prefix=$prefix --vdev=net_memif0,role=client,socket=$SOCK" \
-			FTCP_IP="$M_CLI/24" FTCP_CORE="$(ftcp_core $CLI_CORE)" FTCP_LOG=1 \
+			FTCP_IP="$M_CLI/24" FTCP_CORE="$(ftcp_core $CLI_CORE)" FTCP_LOG=1 FTCP_TRUSTED_LINK=1 \
 			taskset -c "$CLI_CORE" timeout -k 3 "$t" "$@" >"$WORK/cli.log" 2>&1
 		rc=$?
 		rm -rf "/var/run/dpdk/$prefix"
@@ -627,7 +628,7 @@ write_meta() {
 		printf 'mtu\t%s\n' "$(ip -n "$NS_C" -o link show vc | sed -n 's/.* mtu \([0-9]*\).*/\1/p')"
 		printf 'eal_wire\t%s\n' "--no-huge --no-shconf -m 512 --no-pci -l <core> --log-level=3 --file-prefix=<unique> --vdev=net_af_xdp0,iface=vs"
 		printf 'eal_memif\t%s\n' "--no-huge -m 512 --no-pci -l <core> --log-level=3 --file-prefix=<unique> --vdev=net_memif0,role=server|client,socket=<abstract name>"
-		printf 'ftcp_env\t%s\n' "FTCP_CORE=$([ "$FTCP_MODE" = inline ] && echo inline || echo '<core>') FTCP_LOG=1 (memif server: FTCP_LINK_WAIT_MS=0); other FTCP_* at their defaults"
+		printf 'ftcp_env\t%s\n' "FTCP_CORE=$([ "$FTCP_MODE" = inline ] && echo inline || echo '<core>') FTCP_LOG=1 (memif: FTCP_TRUSTED_LINK=1, both ends; memif server: FTCP_LINK_WAIT_MS=0); other FTCP_* at their defaults"
 	} >"$WORK/meta.tsv"
 }
 
@@ -650,9 +651,14 @@ write_meta
 echo "bench: the machine's stalls and shared-memory ping-pong floor (ftcp-jitter, 2 s)"
 jitter before
 declare -A SIDES=([wire]="libftcp libftcp_nospin kernel kernel_bp" [s2s]="libftcp kernel kernel_bp")
-# Without a veth pair of its own, the stack-to-stack kernel baseline is the
-# wire path's kernel-to-kernel measurement (same namespaces, cores, MTU).
-[ "$S2S_KVETH" = 0 ] && SIDES[s2s]="libftcp"
+# The stack-to-stack kernel baseline: its own veth pair for iperf3 TCP (or
+# everything, --s2s-kernel-veth); otherwise the wire path's kernel-to-kernel
+# measurement (same namespaces, cores, MTU) serves.
+s2s_kernel_for() {
+	[ "$S2S_KVETH" = 1 ] && return 0
+	case "$1" in iperf3.tcp*) return 0 ;; esac
+	return 1
+}
 echo "bench: $RUNS run(s) of ${DUR}s per figure; server on core $SRV_CORE, client on core $CLI_CORE; libftcp polling: $FTCP_MODE"
 for SC in $SCENARIOS; do
 	selected "$SC" || continue
@@ -661,6 +667,7 @@ for SC in $SCENARIOS; do
 		for SIDE in ${SIDES[$PATH_]}; do
 			[ "$SIDE" = kernel_bp ] && ! busy_poll_for "$SC" && continue
 			[ "$SIDE" = libftcp_nospin ] && ! nospin_for "$SC" && continue
+			[ "$PATH_" = s2s ] && [ "$SIDE" != libftcp ] && ! s2s_kernel_for "$SC" && continue
 			echo "  $SC  $PATH_  $SIDE  (at $(($(date +%s) - T_START)) s)"
 			side_setup
 			run_scenario
