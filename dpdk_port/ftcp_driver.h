@@ -71,6 +71,7 @@ void ftcp_driver_kick(struct ftcp_driver *d);
 struct ftcp_driver_stats {
 	uint64_t passes, busy_passes, idle_sleeps, lock_waits;
 	bool lcore_registered; /* the poll thread has an EAL lcore (mempool caches) */
+	uint32_t inline_lcores_given, inline_lcores_held; /* inline: threads given one, holding one */
 };
 void ftcp_driver_stats(const struct ftcp_driver *d, struct ftcp_driver_stats *out);
 

@@ -159,6 +159,9 @@ static void dump_header(struct out *o)
 	outf(o, "  passes    %llu, busy %llu, idle sleeps %llu, lock waits %llu\n",
 	     (unsigned long long)ds.passes, (unsigned long long)ds.busy_passes,
 	     (unsigned long long)ds.idle_sleeps, (unsigned long long)ds.lock_waits);
+	if (pl.cfg.core < 0)
+		outf(o, "  lcores    %u threads given one for their passes, %u hold one now\n",
+		     ds.inline_lcores_given, ds.inline_lcores_held);
 	leave();
 }
 

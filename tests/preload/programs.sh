@@ -263,6 +263,9 @@ test_reuseport() {
 	print("listening", flush=True)
 	for t in ts: t.join()
 	print("counts %d %d" % tuple(counts), flush=True)
+	if len(sys.argv) > 2:
+	    import time
+	    time.sleep(float(sys.argv[2]))
 	PYEOF
 	if ! start_server log:listening python3 "$WORK/reuseport.py" 7070; then
 		bad "reuseport server did not start"
@@ -339,6 +342,33 @@ test_placeholder() {
 	stop_server
 }
 
+# Inline, every thread that runs a pass gets an EAL lcore (the mempools'
+# per-lcore caches) and gives it back when it exits: the two listener
+# threads of the reuseport script.
+test_lcores() {
+	[ -f "$WORK/reuseport.py" ] || { bad "lcores: needs test_reuseport's script (run reuseport first)"; return; }
+	if ! start_server log:listening FTCP_CORE=inline python3 "$WORK/reuseport.py" 7072 3; then
+		bad "lcores: server did not start"
+		stop_server
+		return
+	fi
+	local i line
+	for i in $(seq 40); do in_ns timeout 2 ncat --recv-only "$STACK_IP" 7072 >/dev/null 2>&1; done
+	# The thread that did not take the 40th waits out its 8 s accept timeout.
+	for _ in $(seq 120); do grep -q "^counts" "$WORK/srv.log" && break; sleep 0.1; done
+	sleep 0.5
+	line=$("$(dirname "$LIB")/../tools/ftcp-stat" "$SRV_PID" 2>/dev/null | grep "lcores")
+	set -- $line
+	# "lcores N threads given one ..., M hold one now": both threads got
+	# one (the main thread is the EAL's), both gave it back.
+	if [ "${2:-0}" -ge 2 ] && [ "${9:-x}" = 0 ]; then
+		ok "lcores: $2 inline threads got an EAL lcore and gave it back when they ended"
+	else
+		bad "lcores: ftcp-stat says '$line'"
+	fi
+	stop_server
+}
+
 # An idle server sleeps on the NIC's fd (net_af_xdp), inline and in the
 # poll thread's back-off alike: next to no CPU while nobody talks to it,
 # before and after traffic, and traffic still wakes it at once. Before,
@@ -385,10 +415,10 @@ test_idle() {
 }
 
 tests=("$@")
-[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport placeholder idle)
+[ ${#tests[@]} -eq 0 ] || [ "${tests[0]}" = all ] && tests=(iperf3 redis nginx memcached sockperf reuseport lcores placeholder idle)
 echo "preload programs $DEV: $LIB"
 for t in "${tests[@]}"; do
-	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || [ "$t" = idle ] || [ "$t" = placeholder ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
+	command -v "$t" >/dev/null 2>&1 || [ "$t" = redis ] || [ "$t" = reuseport ] || [ "$t" = idle ] || [ "$t" = placeholder ] || [ "$t" = lcores ] || { bad "$t not installed (scripts/deps.sh)"; continue; }
 	"test_$t"
 done
 echo "preload programs $DEV: $passed passed, $failed failed"
