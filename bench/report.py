@@ -113,7 +113,7 @@ def floor_md(fl):
     L = []
     for when, d in fl.items():
         st = "; ".join(f"core {k[len('stalls_core'):]}: {v['over_5us_per_s']:.0f}/s over 5 µs (median {v['median_us']:.1f} µs, "
-                       f"max {v['max_us']:.0f} µs)" for k, v in sorted(d.items()) if k.startswith("stalls_core"))
+                       f"p99 {v['p99_us']:.0f} µs, max {v['max_us']:.0f} µs)" for k, v in sorted(d.items()) if k.startswith("stalls_core"))
         pp = d.get("pingpong_one_way_us")
         ps = (f"shared-memory ping-pong between the cores, one way: p50 {pp['p50']:.2f}, p99 {pp['p99']:.2f}, "
               f"p99.9 {pp['p99.9']:.2f}, p99.99 {pp['p99.99']:.2f} µs" if pp else "")
