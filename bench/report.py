@@ -643,7 +643,8 @@ def ratios_chart(res):
     fig, ax = plt.subplots(figsize=(12, 0.3 * len(ts) + 1.4))
     labels, vals, colors = [], [], []
     for t in ts:
-        labels.append(f"{PATH_SHORT[t['path']]}: {t['scenario']} {t['figure']} vs {t['against']} ({t['op']} {t['bound']:.2f})")
+        who = "" if t.get("side", "libftcp") == "libftcp" else f" ({SIDE_NAME[t['side']]})"
+        labels.append(f"{PATH_SHORT[t['path']]}: {t['scenario']}{who} {t['figure']} vs {t['against']} ({t['op']} {t['bound']:.2f})")
         vals.append(t["ratio"] if t["ratio"] is not None else 0)
         colors.append("#2ca02c" if t["met"] else ("#999999" if t["met"] is None else "#d62728"))
     y = range(len(ts))
