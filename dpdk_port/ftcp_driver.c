@@ -135,6 +135,29 @@ static void sleep_on_fds(struct ftcp_driver *d, uint64_t us, unsigned seen_kicks
 	}
 }
 
+/* How long an idle poller may sleep: until the stack's next timer, at
+ * most WAKE_SLEEP_MAX_US when wake_fd wakes it for frames, else at most
+ * idle_sleep_us (then it polls again). 0: not at all. */
+static uint64_t sleep_bound(const struct ftcp_driver *d, uint64_t deadline, uint64_t now)
+{
+	uint64_t us = d->cfg.wake_fd >= 0 ? WAKE_SLEEP_MAX_US : d->cfg.idle_sleep_us;
+
+	if (deadline <= now)
+		return 0;
+	return deadline - now < us ? deadline - now : us;
+}
+
+uint64_t ftcp_driver_idle_sleep_us(struct ftcp_driver *d)
+{
+	uint64_t deadline;
+
+	if (!ftcp_driver_trylock(d))
+		return d->cfg.idle_sleep_us; /* another thread is passing: look again soon */
+	deadline = ftcp_stack_next_deadline(d->stack);
+	ftcp_driver_unlock(d);
+	return sleep_bound(d, deadline, ftcp_dpdk_now_us());
+}
+
 static int one_pass(struct ftcp_driver *d, uint64_t now)
 {
 	int work = ftcp_stack_poll(d->stack, now);
@@ -227,15 +250,11 @@ static void *poll_thread(void *arg)
 		if (spins)
 			last_work = now;
 		if (d->cfg.idle_after_us && now - last_work >= d->cfg.idle_after_us) {
-			uint64_t us = d->cfg.idle_sleep_us;
+			uint64_t us = sleep_bound(d, deadline, now);
 			struct timespec ts;
 
-			if (deadline <= now)
+			if (!us)
 				continue;
-			if (d->kick_efd >= 0)
-				us = WAKE_SLEEP_MAX_US;
-			if (deadline - now < us)
-				us = deadline - now;
 			atomic_fetch_add_explicit(&d->idle_sleeps, 1, memory_order_relaxed);
 			if (d->kick_efd >= 0) {
 				sleep_on_fds(d, us, seen_kicks);

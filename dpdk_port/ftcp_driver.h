@@ -65,6 +65,11 @@ void ftcp_driver_unlock(struct ftcp_driver *d);
  * In poll-thread mode it does nothing and returns 0. */
 int ftcp_driver_poll(struct ftcp_driver *d);
 
+/* How long a thread with nothing to do may sleep before polling again:
+ * until the stack's next timer (at most 10 ms) when wake_fd will wake it
+ * for frames, else at most idle_sleep_us. Inline mode, lock not held. */
+uint64_t ftcp_driver_idle_sleep_us(struct ftcp_driver *d);
+
 /* Cut the poll thread's idle back-off short (new work is coming). */
 void ftcp_driver_kick(struct ftcp_driver *d);
 

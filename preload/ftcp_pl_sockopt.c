@@ -153,6 +153,21 @@ static int set_locked(struct pl_sock *s, int level, int opt, const void *v, sock
 	return 1;
 }
 
+/* set_locked under the lock; false (errno EBADF) when fd no longer names s. */
+static bool set_on(int fd, struct pl_sock *s, int level, int opt, const void *v, socklen_t len,
+                   int *rc)
+{
+	pl_lock();
+	if (pl_sock_of(fd) != s) {
+		pl_unlock();
+		errno = EBADF;
+		return false;
+	}
+	*rc = set_locked(s, level, opt, v, len);
+	pl_unlock();
+	return true;
+}
+
 PL_EXPORT int setsockopt(int fd, int level, int opt, const void *v, socklen_t len)
 {
 	struct pl_sock *s = pl_sock_of(fd);
@@ -165,14 +180,8 @@ PL_EXPORT int setsockopt(int fd, int level, int opt, const void *v, socklen_t le
 		 * socket; anything else gets one of its own first, so the
 		 * template every accepted fd shares keeps its defaults. */
 		if (level == SOL_SOCKET || level == IPPROTO_TCP) {
-			pl_lock();
-			if (pl_sock_of(fd) != s) {
-				pl_unlock();
-				errno = EBADF;
+			if (!set_on(fd, s, level, opt, v, len, &rc))
 				return -1;
-			}
-			rc = set_locked(s, level, opt, v, len);
-			pl_unlock();
 			if (rc != 1)
 				return rc < 0 ? pl_errno(rc) : 0;
 			if (pl_unshare_fd(fd, s) < 0)
@@ -187,14 +196,8 @@ PL_EXPORT int setsockopt(int fd, int level, int opt, const void *v, socklen_t le
 		if (krc < 0 && level != SOL_SOCKET && level != IPPROTO_TCP)
 			return krc;
 	}
-	pl_lock();
-	if (pl_sock_of(fd) != s) {
-		pl_unlock();
-		errno = EBADF;
+	if (!set_on(fd, s, level, opt, v, len, &rc))
 		return -1;
-	}
-	rc = set_locked(s, level, opt, v, len);
-	pl_unlock();
 	if (rc == 1)
 		return krc;
 	return rc < 0 ? pl_errno(rc) : 0;

@@ -90,22 +90,9 @@ bool pl_inline(void)
 	return ftcp_driver_inline(pl.drv);
 }
 
-#define NIC_SLEEP_MAX_US 10000
-
 int64_t pl_inline_sleep_ns(void)
 {
-	uint64_t deadline, now;
-
-	if (pl.nic_fd < 0 || !ftcp_driver_trylock(pl.drv))
-		return (int64_t)pl.cfg.idle_sleep_us * 1000;
-	deadline = ftcp_stack_next_deadline(pl.stack);
-	ftcp_driver_unlock(pl.drv);
-	now = ftcp_dpdk_now_us();
-	if (deadline <= now)
-		return 0;
-	if (deadline - now > NIC_SLEEP_MAX_US)
-		return (int64_t)NIC_SLEEP_MAX_US * 1000;
-	return (int64_t)(deadline - now) * 1000;
+	return (int64_t)ftcp_driver_idle_sleep_us(pl.drv) * 1000;
 }
 
 void pl_poll_inline(void)

@@ -763,13 +763,11 @@ static inline bool predictable(const struct ftcp_tcb *t, const struct ftcp_tcp_r
 	return true;
 }
 
-/* data_input for a segment predictable() accepts: in order, nothing held
- * out of order, no FIN, reading not shut down. */
-static inline void data_in_order(struct ftcp_stack *s, int32_t idx, struct ftcp_tcb *t,
-                                 const uint8_t *data, uint32_t len)
+/* After in-order data went into the receive queue (made of len bytes
+ * fit): the sequence space, READABLE and the ACK. */
+static inline void in_order_taken(struct ftcp_stack *s, int32_t idx, struct ftcp_tcb *t,
+                                  uint32_t len, uint32_t made)
 {
-	uint32_t made = ftcp_queue_write(&t->rxq, data, len);
-
 	if (made < len)
 		s->ctr.drop_tcp_ooo_full++;
 	t->bytes_received += made;
@@ -788,6 +786,14 @@ static inline void data_in_order(struct ftcp_stack *s, int32_t idx, struct ftcp_
 	} else {
 		ftcp_tcp_delack(s, t);
 	}
+}
+
+/* data_input for a segment predictable() accepts: in order, nothing held
+ * out of order, no FIN, reading not shut down. */
+static inline void data_in_order(struct ftcp_stack *s, int32_t idx, struct ftcp_tcb *t,
+                                 const uint8_t *data, uint32_t len)
+{
+	in_order_taken(s, idx, t, len, ftcp_queue_write(&t->rxq, data, len));
 }
 
 /* What the common path does with a segment predictable() accepts. */
@@ -956,7 +962,7 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 		return ftcp_tcp_input_fast(s, f->data, f->len, f->flags);
 	for (k = 0; k < n; k++) {
 		const uint8_t *th;
-		uint32_t total, seq, ack, len, ts_val, made;
+		uint32_t total, seq, ack, len, ts_val;
 		uint8_t flags;
 
 		if (!fast_frame(s, f[k].data, f[k].len, f[k].flags, &th, &total))
@@ -987,20 +993,7 @@ uint16_t ftcp_tcp_input_run(struct ftcp_stack *s, const struct ftcp_rx_frame *f,
 			t->snd_wl2 = ack;
 		}
 		/* data_in_order. */
-		made = ftcp_queue_append(&t->rxq, th + hlen, len);
-		if (made < len)
-			s->ctr.drop_tcp_ooo_full++;
-		t->bytes_received += made;
-		t->rcv_nxt += made;
-		if (made && (!(so->ev_pending & FTCP_EV_READABLE) || !(so->flags & FTCP_SOCK_EV_QUEUED)))
-			ftcp_sock_event(s, idx, FTCP_EV_READABLE);
-		if (t->rcv_nxt - t->last_ack_sent >= 2u * t->mss) {
-			if ((t->tf & (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT)) !=
-			    (FTCP_TF_ACK_NOW | FTCP_TF_ON_OUTPUT))
-				ack_now(s, idx);
-		} else {
-			ftcp_tcp_delack(s, t);
-		}
+		in_order_taken(s, idx, t, len, ftcp_queue_append(&t->rxq, th + hlen, len));
 	}
 	if (k) {
 		s->ctr.ipv4_rx += k;

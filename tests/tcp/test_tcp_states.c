@@ -183,15 +183,28 @@ static struct ftcp_tcp_opts answer_opts(struct tf *f, const struct tf_opts *o,
 
 /* Passive open, then close() (orphan): FIN, the peer's FIN+ACK, our ACK:
  * the connection in TIME_WAIT with no handle. */
-static void orphan_time_wait(struct tf *f, const struct tf_opts *o)
+/* The same, the peer's FIN sent wait_us after ours; returns the timestamp
+ * that FIN carried. */
+static uint32_t orphan_time_wait_after(struct tf *f, const struct tf_opts *o, uint64_t wait_us)
 {
+	uint32_t fin_ts;
+
 	tf_passive_open(f, o);
 	CU_ASSERT_EQUAL(ftcp_close(f->s, f->sock), 0);
 	f->sock = -1;
 	tf_expect(f, TCP_F | TCP_A, 1, 1, 1000);
+	if (wait_us)
+		tf_advance(f, wait_us);
+	fin_ts = tf_ts_opts(f).ts_val;
 	tf_send(f, TCP_F | TCP_A, 1, 2, NULL, 0);
 	tf_expect(f, TCP_A, 2, 2, 1000);
 	CU_ASSERT_EQUAL(in_use(f), 2); /* the listener and the TIME_WAIT */
+	return fin_ts;
+}
+
+static void orphan_time_wait(struct tf *f, const struct tf_opts *o)
+{
+	(void)orphan_time_wait_after(f, o, 0);
 }
 
 /* The scripted peer does not answer ARP: for runs longer than a minute
@@ -1253,14 +1266,7 @@ static void test_time_wait_rejects_syn_with_old_timestamp_rfc6191(void)
 	uint32_t fin_ts;
 
 	tf_init(&f, NULL);
-	tf_passive_open(&f, &TF_OPTS_ALL);
-	CU_ASSERT_EQUAL(ftcp_close(f.s, f.sock), 0);
-	f.sock = -1;
-	tf_expect(&f, TCP_F | TCP_A, 1, 1, 1000);
-	tf_advance(&f, 5000);
-	fin_ts = tf_ts_opts(&f).ts_val;
-	tf_send(&f, TCP_F | TCP_A, 1, 2, NULL, 0);
-	tf_expect(&f, TCP_A, 2, 2, 1000);
+	fin_ts = orphan_time_wait_after(&f, &TF_OPTS_ALL, 5000);
 	tf_advance(&f, 10000);
 	/* A higher sequence number, but a timestamp older than the last
 	 * one seen: an old duplicate (PAWS), acknowledged, not reused. */
@@ -1286,13 +1292,7 @@ static void syn_with_equal_timestamp(int32_t isn_delta, bool reused)
 	uint32_t fin_ts;
 
 	tf_init(&f, NULL);
-	tf_passive_open(&f, &TF_OPTS_ALL);
-	CU_ASSERT_EQUAL(ftcp_close(f.s, f.sock), 0);
-	f.sock = -1;
-	tf_expect(&f, TCP_F | TCP_A, 1, 1, 1000);
-	fin_ts = tf_ts_opts(&f).ts_val;
-	tf_send(&f, TCP_F | TCP_A, 1, 2, NULL, 0);
-	tf_expect(&f, TCP_A, 2, 2, 1000);
+	fin_ts = orphan_time_wait_after(&f, &TF_OPTS_ALL, 0);
 	syn = tf_syn_opts(&f, &TF_OPTS_ALL);
 	syn.ts_val = fin_ts;
 	syn.ts_ecr = 0;
